@@ -1,0 +1,12 @@
+// dockling-ch1: chapter 01's runtime. A container is a process in a chroot.
+#include "chroot_root.hpp"
+#include "cli.hpp"
+
+int main(int argc, char** argv)
+{
+    dockling::Runtime runtime;
+    runtime.add<dockling::ChrootRoot>();
+
+    dockling::CommandLine cli({"dockling-ch1", "Dockling, chapter 01: a process in a chroot", 1}, runtime);
+    return cli.main(argc, argv);
+}

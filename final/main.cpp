@@ -1,0 +1,13 @@
+// dockling: the complete tool, assembled from every chapter's mechanisms.
+#include "chroot_root.hpp"
+#include "cli.hpp"
+
+int main(int argc, char** argv)
+{
+    dockling::Runtime runtime;
+    runtime.add<dockling::ChrootRoot>();
+
+    dockling::CommandLine cli({"dockling", "Dockling: a container runtime you build to learn how Docker works", 0},
+                              runtime);
+    return cli.main(argc, argv);
+}
