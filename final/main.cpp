@@ -4,10 +4,11 @@
 
 int main(int argc, char** argv)
 {
+    dockling::Settings settings;
     dockling::Runtime runtime;
     runtime.add<dockling::ChrootRoot>();
 
     dockling::CommandLine cli({"dockling", "Dockling: a container runtime you build to learn how Docker works", 0},
-                              runtime);
+                              runtime, settings);
     return cli.main(argc, argv);
 }

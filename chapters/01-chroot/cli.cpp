@@ -13,10 +13,15 @@
 
 namespace dockling {
 
-CommandLine::CommandLine(ProgramInfo info, Runtime& runtime)
-    : info_(std::move(info)), runtime_(runtime), app_(std::make_unique<CLI::App>(info_.description, info_.name))
+CommandLine::CommandLine(ProgramInfo info, Runtime& runtime, Settings& settings)
+    : info_(std::move(info)),
+      runtime_(runtime),
+      settings_(settings),
+      app_(std::make_unique<CLI::App>(info_.description, info_.name))
 {
     app_->require_subcommand(1);
+    app_->add_option("--data-root", data_root_flag_, "Where Dockling keeps its data (default /var/lib/dockling)");
+    app_->add_option("--config", settings_.config_file, "The configuration file (default /etc/dockling/config.json)");
     app_->set_version_flag("--version", version_line(info_.name, info_.chapter));
 
     CLI::App* run = add_command("run", "Run a command in a new container", [this] { return run_command(); }, true);
@@ -59,6 +64,22 @@ CLI::App* CommandLine::add_command(const std::string& name, const std::string& d
     return command;
 }
 
+void CommandLine::apply_settings()
+{
+    settings_.load_config();
+    if (!data_root_flag_.empty()) {
+        settings_.data_root = data_root_flag_;
+    } else if (auto configured = settings_.config.find("data-root"); configured != settings_.config.end()) {
+        if (!configured->is_string() || configured->get<std::string>().empty()) {
+            throw Error("config file " + settings_.config_file.string() + ": \"data-root\" must be a path");
+        }
+        settings_.data_root = configured->get<std::string>();
+    }
+    if (!settings_.data_root.is_absolute()) {
+        settings_.data_root = std::filesystem::absolute(settings_.data_root);
+    }
+}
+
 int CommandLine::run_command()
 {
     spec_.id = new_container_id();
@@ -79,6 +100,7 @@ int CommandLine::main(int argc, char** argv)
         auto args = with_command_separator(argc, argv);
         std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
         app_->parse(args);
+        apply_settings();
         return chosen_();
     } catch (const CLI::CallForHelp&) {
         std::cout << app_->help("", CLI::AppFormatMode::Normal);

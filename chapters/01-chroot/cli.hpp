@@ -3,6 +3,7 @@
 /// The command line every Dockling binary shares: `run`, `doctor`, `version`.
 
 #include "runtime.hpp"
+#include "settings.hpp"
 
 #include <functional>
 #include <memory>
@@ -25,14 +26,16 @@ struct ProgramInfo {
 /// A Docker-style command line (`PROGRAM [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]`)
 /// over one Runtime.
 ///
+/// Global options (before the command): `--data-root DIR`, `--config FILE`.
 /// It owns the `run` command, whose flags come from the core (`--rootfs`, `--env`,
 /// `--workdir`) and from each mechanism's add_run_options(). Like Docker, `run` stops
 /// reading its own options at the first argument that is not one: the rest is the
 /// container's command, flags and all (`run --rootfs r ls -l`).
 class CommandLine {
 public:
-    /// Builds the parser; mechanisms add their `run` flags here.
-    CommandLine(ProgramInfo info, Runtime& runtime);
+    /// Builds the parser; mechanisms add their `run` flags here. `settings` is filled in
+    /// from the global options and the config file before any command runs.
+    CommandLine(ProgramInfo info, Runtime& runtime, Settings& settings);
     ~CommandLine();
     CommandLine(const CommandLine&) = delete;
     CommandLine& operator=(const CommandLine&) = delete;
@@ -53,10 +56,13 @@ public:
 
 private:
     int run_command();
+    void apply_settings();
     std::vector<std::string> with_command_separator(int argc, char** argv) const;
 
     ProgramInfo info_;
     Runtime& runtime_;
+    Settings& settings_;
+    std::string data_root_flag_;
     std::unique_ptr<CLI::App> app_;
     ContainerSpec spec_;
     std::vector<std::string> env_flags_;

@@ -4,9 +4,10 @@
 
 int main(int argc, char** argv)
 {
+    dockling::Settings settings;
     dockling::Runtime runtime;
     runtime.add<dockling::ChrootRoot>();
 
-    dockling::CommandLine cli({"dockling-ch1", "Dockling, chapter 01: a process in a chroot", 1}, runtime);
+    dockling::CommandLine cli({"dockling-ch1", "Dockling, chapter 01: a process in a chroot", 1}, runtime, settings);
     return cli.main(argc, argv);
 }
