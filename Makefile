@@ -52,7 +52,7 @@ final all: configure
 
 ifneq ($(CHAPTER),)
 test: chapter-$(CHAPTER)
-	@python3 tools/grade.py --chapter $(CHAPTER) --build $(BUILD) $(if $(JSON),--json $(JSON))
+	@python3 tools/grade.py --chapter $(CHAPTER) --build $(BUILD) $(if $(JSON),--json $(JSON)) $(if $(BIN),--bin $(BIN))
 demo: chapter-$(CHAPTER)
 	@python3 tools/book.py demo $(CHAPTER)
 lab:
@@ -74,7 +74,7 @@ check-labs: deps
 docs: deps
 	@python3 tools/book.py figures
 	@mkdir -p $(BUILD)/docs
-	@doxygen docs/Doxyfile
+	@DOCKLING_FIGURES="$(wildcard chapters/*/figures)" doxygen docs/Doxyfile
 	@echo "the book: $(BUILD)/docs/html/index.html"
 
 clean:
