@@ -32,6 +32,12 @@ CommandLine::CommandLine(ProgramInfo info, Runtime& runtime, Settings& settings)
     for (const auto& mechanism : runtime_.mechanisms()) {
         mechanism->add_run_options(*run, spec_);
     }
+    // As in Docker, a repeatable option takes one value each time (-e A=1 -e B=2). Left
+    // to itself CLI11 lets it take several, and then swallows the "--" that
+    // with_command_separator() puts in front of the command.
+    for (CLI::Option* option : run->get_options([](CLI::Option* o) { return !o->get_positional(); })) {
+        option->allow_extra_args(false);
+    }
 
     add_command("doctor", "Check whether this machine can run each chapter", [this] {
         auto checks = core_preflight();
@@ -126,11 +132,12 @@ namespace dockling {
 
 namespace {
 
-/// True when option `name` ("--env", "-e") of `command` is followed by a value.
+/// True when option `name` ("--env", "-e") of `command` is followed by a value. A flag
+/// (`--init`) expects none: CLI11 still gives it a type size of 1, but no values.
 bool takes_value(const CLI::App& command, const std::string& name)
 {
     const CLI::Option* option = command.get_option_no_throw(name);
-    return option != nullptr && option->get_type_size_max() > 0;
+    return option != nullptr && option->get_expected_max() > 0 && option->get_type_size_max() > 0;
 }
 
 /// How many arguments the option token `arg` uses up: 1 for a flag or `--name=value`,
