@@ -119,7 +119,6 @@ CapabilitySet all_capabilities()
     return last == 63 ? ~CapabilitySet{0} : capability_bit(last + 1) - 1;
 }
 
-//! [capability-from-name]
 int capability_from_name(std::string_view name)
 {
     // EXERCISE 2.2 BEGIN: capability names, as Docker reads them
@@ -142,7 +141,6 @@ int capability_from_name(std::string_view name)
     //: throw ExerciseNotDone("2.2", "upper-case the name, add \"CAP_\" when missing, and look it up in capability_names");
     // EXERCISE 2.2 END
 }
-//! [capability-from-name]
 
 std::string capability_name(int cap)
 {

@@ -58,7 +58,6 @@ sigset_t init_signals()
     return set;
 }
 
-//! [reap-children]
 std::optional<int> reap_children(pid_t main_child)
 {
     // EXERCISE 2.4 BEGIN: reaping zombies as PID 1
@@ -86,7 +85,6 @@ std::optional<int> reap_children(pid_t main_child)
     //: throw ExerciseNotDone("2.4", "loop on waitpid(-1, &status, WNOHANG) until it returns 0 or fails with ECHILD; keep main_child's status");
     // EXERCISE 2.4 END
 }
-//! [reap-children]
 
 //! [run-init]
 void run_init(pid_t main_child, const sigset_t& signals)

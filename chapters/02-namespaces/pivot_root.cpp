@@ -49,7 +49,6 @@ void PivotRoot::in_child(const ContainerSpec& spec)
 }
 //! [pivot-root-in-child]
 
-//! [switch-root]
 void switch_root(const fs::path& rootfs)
 {
     // EXERCISE 2.1 BEGIN: pivot_root into the rootfs
@@ -69,7 +68,6 @@ void switch_root(const fs::path& rootfs)
     //: check(::chdir("/"), "chdir", "/");
     // EXERCISE 2.1 END
 }
-//! [switch-root]
 
 namespace {
 

@@ -68,7 +68,6 @@ IdMapping userns_range(const Settings& settings)
     return range;
 }
 
-//! [id-maps]
 void write_id_maps(pid_t pid, const IdMapping& uids, const IdMapping& gids, bool deny_setgroups)
 {
     // EXERCISE 2.3 BEGIN: the uid and gid maps
@@ -86,7 +85,6 @@ void write_id_maps(pid_t pid, const IdMapping& uids, const IdMapping& gids, bool
     //: throw ExerciseNotDone("2.3", "write id_map_line(uids) to /proc/PID/uid_map, \"deny\" to /proc/PID/setgroups when asked, then id_map_line(gids) to /proc/PID/gid_map");
     // EXERCISE 2.3 END
 }
-//! [id-maps]
 
 void UserNamespace::add_run_options(CLI::App& run, ContainerSpec& /*spec*/)
 {
