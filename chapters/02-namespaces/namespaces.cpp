@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
@@ -140,7 +141,7 @@ CheckResult check_namespaces()
         [] { return ::unshare(static_cast<int>(namespace_clone_flags(false))) == 0; });
     return {created,
             created ? "mnt uts ipc pid net: a process can get new ones"
-                    : fmt::format("unshare of mnt uts ipc pid net failed"),
+                    : "unshare of mnt uts ipc pid net failed",
             "run as root, outside a container that forbids unshare (seccomp) or lacks CAP_SYS_ADMIN"};
 }
 
