@@ -32,12 +32,6 @@ CommandLine::CommandLine(ProgramInfo info, Runtime& runtime, Settings& settings)
     for (const auto& mechanism : runtime_.mechanisms()) {
         mechanism->add_run_options(*run, spec_);
     }
-    // As in Docker, a repeatable option takes one value each time (-e A=1 -e B=2). Left
-    // to itself CLI11 lets it take several, and then swallows the "--" that
-    // with_command_separator() puts in front of the command.
-    for (CLI::Option* option : run->get_options([](CLI::Option* o) { return !o->get_positional(); })) {
-        option->allow_extra_args(false);
-    }
 
     add_command("doctor", "Check whether this machine can run each chapter", [this] {
         auto checks = core_preflight();
@@ -103,6 +97,16 @@ int CommandLine::run_command()
 int CommandLine::main(int argc, char** argv)
 {
     try {
+        // A repeatable option (`-e A=1 -e B=2`) takes one value per use: CLI11 would let
+        // it take more, and swallow the "--" that with_command_separator() puts in front
+        // of the container's command (`run -e A=1 sh -c ...` would lose its "--").
+        for (const auto& name : command_style_) {
+            for (CLI::Option* option : app_->get_subcommand(name)->get_options()) {
+                if (!option->get_positional()) {
+                    option->allow_extra_args(false);
+                }
+            }
+        }
         auto args = with_command_separator(argc, argv);
         std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
         app_->parse(args);
@@ -132,12 +136,11 @@ namespace dockling {
 
 namespace {
 
-/// True when option `name` ("--env", "-e") of `command` is followed by a value. A flag
-/// (`--init`) expects none: CLI11 still gives it a type size of 1, but no values.
+/// True when option `name` ("--env", "-e") of `command` is followed by a value.
 bool takes_value(const CLI::App& command, const std::string& name)
 {
     const CLI::Option* option = command.get_option_no_throw(name);
-    return option != nullptr && option->get_expected_max() > 0 && option->get_type_size_max() > 0;
+    return option != nullptr && option->get_expected_max() > 0;  // flags expect 0 values
 }
 
 /// How many arguments the option token `arg` uses up: 1 for a flag or `--name=value`,
