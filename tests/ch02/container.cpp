@@ -60,8 +60,15 @@ RunningContainer::RunningContainer(const std::vector<std::string>& options, cons
 
 RunningContainer::~RunningContainer()
 {
-    if (pid_ > 0) {
-        ::kill(pid_, SIGKILL);  // PID 1: the kernel then kills the whole namespace
+    if (pid_ <= 0) {
+        return;
+    }
+    // Kill PID 1 (the kernel then kills the whole namespace) and let dockling end by
+    // itself, cleaning up what its mechanisms made; killing dockling would prevent that.
+    ::kill(pid_, SIGKILL);
+    try {
+        dockling_.wait();
+    } catch (...) {  // a timeout: Background's destructor kills dockling after all
     }
 }
 

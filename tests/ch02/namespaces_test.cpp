@@ -161,19 +161,17 @@ TEST_CASE("System V IPC objects of the host are not visible inside", "[ch02][nam
     CHECK(shm_ids(inside.out).empty());
 }
 
-TEST_CASE("the network namespace has only lo, and it is up", "[ch02][namespaces][network]")
+TEST_CASE("--network none: a network namespace with only lo, and it is up", "[ch02][namespaces][network]")
 {
     DOCKLING_REQUIRE_ROOT();
-    Outcome links = run_in_busybox({}, {"/sbin/ip", "-o", "link"});
+    // (In this chapter "none" is also the default; chapter 06 gives containers more.)
+    Outcome links = run_in_busybox({"--network", "none"}, {"/sbin/ip", "-o", "link"});
     CHECK(links.exit_code == 0);
     CHECK(std::regex_match(links.out, std::regex("1: lo: <LOOPBACK,UP,LOWER_UP> [^\n]*\n")));
 
-    Outcome ping = run_in_busybox({}, {"/bin/ping", "-c", "1", "-W", "5", "127.0.0.1"});
+    Outcome ping = run_in_busybox({"--network", "none"}, {"/bin/ping", "-c", "1", "-W", "5", "127.0.0.1"});
     CHECK(ping.exit_code == 0);
     CHECK(ping.out.find("1 packets received") != std::string::npos);
-
-    Outcome none = run_in_busybox({"--network", "none"}, {"/sbin/ip", "-o", "link"});
-    CHECK(none.out == links.out);
 }
 
 TEST_CASE("--network host keeps the host's network namespace and hostname", "[ch02][namespaces][network]")

@@ -21,8 +21,8 @@ namespace {
 const std::string orphan_then_sleep =
     "(sh -c 'while [ ! -e /tmp/go ]; do sleep 0.05; done' &); exec sleep 60";
 
-/// The processes of the container's PID namespace, other than its PID 1, that match
-/// `wanted` (a state test), polled until `done` says the list is what it waits for.
+/// The processes of the container's PID namespace other than its PID 1, polled until
+/// `done` says the list is what the test waits for (or 20 seconds passed).
 template <typename Done>
 std::vector<pid_t> wait_for_processes(pid_t pid1, Done done)
 {
@@ -41,6 +41,16 @@ std::vector<pid_t> wait_for_processes(pid_t pid1, Done done)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     } while (std::chrono::steady_clock::now() < deadline);
     return found;
+}
+
+/// Waits until process `pid` runs the program `comm` (until `exec sleep` happened).
+void wait_for_program(pid_t pid, const std::string& comm)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (read_file("/proc/" + std::to_string(pid) + "/comm") != comm + "\n") {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 bool any_zombie(const std::vector<pid_t>& pids)
@@ -91,8 +101,9 @@ TEST_CASE("when PID 1 ends, every other process of the container ends", "[ch02][
 TEST_CASE("without an init, an orphan that ends stays a zombie under PID 1", "[ch02][pid1][zombies]")
 {
     DOCKLING_REQUIRE_ROOT();
-    // PID 1 here is `sleep`: it never calls wait(2), so nobody reaps the orphan.
+    // PID 1 here ends up as `sleep`: it never calls wait(2), so nobody reaps the orphan.
     RunningContainer container({}, orphan_then_sleep);
+    wait_for_program(container.pid(), "sleep");  // the orphan is PID 1's by now
     write_file(container.file("go"), "");
     auto left = wait_for_processes(container.pid(), [](const auto& found) { return any_zombie(found); });
     CHECK(any_zombie(left));
@@ -102,6 +113,8 @@ TEST_CASE("--init reaps the orphans PID 1 is given", "[ch02][pid1][init][ex2.4]"
 {
     DOCKLING_REQUIRE_ROOT();
     RunningContainer container({"--init"}, orphan_then_sleep);
+    wait_for_program(first_child_pid(container.pid()), "sleep");  // the orphan is the init's by now
+    REQUIRE(processes_in_pid_namespace_of(container.pid()).size() >= 3);  // init, sleep, the orphan...
     write_file(container.file("go"), "");
     // Left in the end: only the command (sleep), under the init; no zombie.
     auto left = wait_for_processes(container.pid(),
