@@ -7,20 +7,20 @@
 #include "pivot_root.hpp"
 #include "user_namespace.hpp"
 
+//! [main]
 int main(int argc, char** argv)
 {
     dockling::Settings settings;
     dockling::Runtime runtime;
-    //! [mechanisms]
     dockling::IsolationOptions isolation;
     runtime.add<dockling::UserNamespace>(isolation, settings);
     runtime.add<dockling::Namespaces>(isolation);
     runtime.add<dockling::PivotRoot>(isolation);
     runtime.add<dockling::Capabilities>(isolation);
     runtime.add<dockling::TinyInit>();  // last: the init forks in the container's final state
-    //! [mechanisms]
 
     dockling::CommandLine cli({"dockling-ch2", "Dockling, chapter 02: a process in namespaces of its own", 2}, runtime,
                               settings);
     return cli.main(argc, argv);
 }
+//! [main]

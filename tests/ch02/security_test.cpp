@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bit>
+
 using namespace dockling::test;
 using namespace dockling::test::ch02;
 using dockling::CapabilitySet;
