@@ -254,6 +254,21 @@ std::string wait_for_file(const std::filesystem::path& path, std::chrono::second
     return {};
 }
 
+pid_t first_child_pid(pid_t parent, std::chrono::seconds timeout)
+{
+    // The kernel lists a thread's children in /proc/PID/task/TID/children.
+    auto path = "/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) + "/children";
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (std::string children = read_file(path); !children.empty()) {
+            return static_cast<pid_t>(std::stol(children));
+        }
+        ::usleep(10000);
+    }
+    FAIL("process " << parent << " has no child");
+    return -1;
+}
+
 bool running_as_root() { return ::geteuid() == 0; }
 
 }  // namespace dockling::test

@@ -60,6 +60,11 @@ private:
 std::string wait_for_file(const std::filesystem::path& path,
                           std::chrono::seconds timeout = std::chrono::seconds(20));
 
+/// The PID of the first child of process `parent` (for a dockling started in the
+/// background: the container's first process, as the host numbers it). Waits up to
+/// `timeout` for it to exist; fails the test after that.
+pid_t first_child_pid(pid_t parent, std::chrono::seconds timeout = std::chrono::seconds(20));
+
 /// The busybox root filesystem built by tests/fixtures/make-rootfs.sh (read-only use).
 const std::filesystem::path& busybox_rootfs();
 
