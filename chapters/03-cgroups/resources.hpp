@@ -15,12 +15,12 @@ namespace dockling {
 
 /// The flags of `run` that limit resources, as the user typed them.
 struct ResourceFlags {
-    std::string memory;       ///< -m, --memory: "64m"
-    std::string memory_swap;  ///< --memory-swap: memory plus swap, "128m", or "-1" for unlimited swap
-    std::string cpus;         ///< --cpus: "0.5"
-    std::string cpu_shares;   ///< -c, --cpu-shares: "512" (relative; 1024 is the default)
-    std::string cpuset_cpus;  ///< --cpuset-cpus: "0-1,3"
-    std::string pids_limit;   ///< --pids-limit: "20"
+    std::string memory{};       ///< -m, --memory: "64m"
+    std::string memory_swap{};  ///< --memory-swap: memory plus swap, "128m", or "-1" for unlimited swap
+    std::string cpus{};         ///< --cpus: "0.5"
+    std::string cpu_shares{};   ///< -c, --cpu-shares: "512" (relative; 1024 is the default)
+    std::string cpuset_cpus{};  ///< --cpuset-cpus: "0-1,3"
+    std::string pids_limit{};   ///< --pids-limit: "20"
 };
 
 /// The limits of one container, as numbers, before any cgroup file is chosen.
@@ -30,7 +30,7 @@ struct Resources {
     std::int64_t memory_swap = 0;  ///< memory plus swap in bytes; 0: twice `memory`; -1: unlimited swap
     std::int64_t nano_cpus = 0;    ///< billionths of a CPU (--cpus 0.5 is 500000000); 0: no limit
     std::int64_t cpu_shares = 0;   ///< relative CPU weight on v1's scale (2..262144); 0: the default
-    std::string cpuset_cpus;       ///< the CPUs it may run on, as a list ("0-1,3"); empty: all
+    std::string cpuset_cpus{};     ///< the CPUs it may run on, as a list ("0-1,3"); empty: all
     std::int64_t pids_limit = 0;   ///< most tasks at once; 0 or negative: unlimited
 };
 
