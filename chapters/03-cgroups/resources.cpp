@@ -229,6 +229,7 @@ std::optional<std::int64_t> parse_size(std::string_view text)
     }
     return static_cast<std::int64_t>(bytes);
     // EXERCISE 3.1 STUB
+    //: (void)text;
     //: throw ExerciseNotDone("3.1", "parse the number, then the unit k/m/g/t/p (x1024 each), optionally followed by i and b");
     // EXERCISE 3.1 END
 }
@@ -242,6 +243,7 @@ CfsQuota cfs_quota_for(std::int64_t nano_cpus)
     //   hint: nano_cpus billionths of a CPU for cfs_period_us gives nano_cpus * cfs_period_us / 1e9 microseconds.
     return {nano_cpus * cfs_period_us / 1'000'000'000, cfs_period_us};
     // EXERCISE 3.2 STUB
+    //: (void)nano_cpus;
     //: throw ExerciseNotDone("3.2", "return {nano_cpus * cfs_period_us / 1'000'000'000, cfs_period_us}");
     // EXERCISE 3.2 END
 }
@@ -272,6 +274,7 @@ std::optional<std::vector<int>> parse_cpu_list(std::string_view text)
     cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
     return cpus;
     // EXERCISE 3.3 STUB
+    //: (void)text;
     //: throw ExerciseNotDone("3.3", "split at ',' and read each item as N or FIRST-LAST; return the CPUs sorted, once each");
     // EXERCISE 3.3 END
 }
