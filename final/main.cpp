@@ -1,4 +1,5 @@
 // dockling: the complete tool, assembled from every chapter's mechanisms.
+#include "cgroup_limits.hpp"
 #include "chroot_root.hpp"
 #include "cli.hpp"
 
@@ -7,6 +8,7 @@ int main(int argc, char** argv)
     dockling::Settings settings;
     dockling::Runtime runtime;
     runtime.add<dockling::ChrootRoot>();
+    runtime.add<dockling::CgroupLimits>();
 
     dockling::CommandLine cli({"dockling", "Dockling: a container runtime you build to learn how Docker works", 0},
                               runtime, settings);

@@ -168,6 +168,7 @@ void Cgroup::create_in(const CgroupHierarchy& hierarchy)
     }
 }
 
+//! [prepare-parent]
 /// Makes `dir` fit to have the container's cgroup below it.
 void Cgroup::prepare_parent(const CgroupHierarchy& hierarchy, const std::filesystem::path& dir)
 {
@@ -195,6 +196,7 @@ void Cgroup::prepare_parent(const CgroupHierarchy& hierarchy, const std::filesys
         }
     }
 }
+//! [prepare-parent]
 
 Cgroup Cgroup::open(const CgroupLayout& layout, const std::filesystem::path& relative, CgroupFs& fs)
 {

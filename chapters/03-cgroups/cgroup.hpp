@@ -49,7 +49,9 @@ public:
     static Cgroup open(const CgroupLayout& layout, const std::filesystem::path& relative,
                        CgroupFs& fs = kernel_cgroupfs());
 
+    /// Takes over `other`'s cgroup (and ownership of it, if `other` owned it).
     Cgroup(Cgroup&& other) noexcept;
+    /// Removes the cgroup this object owned, then takes over `other`'s.
     Cgroup& operator=(Cgroup&& other) noexcept;
     Cgroup(const Cgroup&) = delete;
     Cgroup& operator=(const Cgroup&) = delete;

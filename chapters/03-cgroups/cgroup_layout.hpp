@@ -89,12 +89,14 @@ inline constexpr std::string_view v2_controllers[] = {"cpuset", "cpu", "memory",
 /// from its cgroup.controllers through `fs`): how tests point the code at a fake tree.
 [[nodiscard]] CgroupLayout unified_layout(const std::filesystem::path& mount_point, CgroupFs& fs);
 
-/// The cgroup paths of a process, from the text of /proc/PID/cgroup (cgroups(7)): for
-/// each line "ID:CONTROLLERS:PATH", the controllers (empty for v2) and the path.
+/// One line of /proc/PID/cgroup (cgroups(7)), "ID:CONTROLLERS:PATH": where the process
+/// is in one hierarchy.
 struct ProcessCgroup {
     std::vector<std::string> controllers;  ///< e.g. {"cpu", "cpuacct"}; empty on the v2 line
     std::string path;                      ///< e.g. "/dockling/3f2a..." (from the hierarchy's root)
 };
+
+/// Parses the text of /proc/PID/cgroup into one ProcessCgroup per line.
 [[nodiscard]] std::vector<ProcessCgroup> parse_proc_cgroup(std::string_view text);
 
 /// The directory of process `pid`'s cgroup in the hierarchy holding `controller` (in the

@@ -59,7 +59,7 @@ void CgroupLimits::after_clone(const ContainerSpec& /*spec*/, pid_t child)
 //! [after-exit]
 void CgroupLimits::after_exit(const ContainerSpec& spec, ExitInfo& exit)
 {
-    if (cgroup_->oom_kills() == 0) {
+    if (!cgroup_ || cgroup_->oom_kills() == 0) {
         return;
     }
     // Like Docker's State.OOMKilled: some process of the container was killed for memory.

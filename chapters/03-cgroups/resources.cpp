@@ -169,12 +169,10 @@ HostCpus host_cpus(const CgroupLayout& layout, CgroupFs& fs)
     // The cpuset the containers' cgroups descend from bounds what they may be given.
     const CgroupHierarchy* cpuset = layout.find("cpuset");
     std::string file = layout.version() == CgroupVersion::v1 ? "cpuset.effective_cpus" : "cpuset.cpus.effective";
-    if (cpuset != nullptr && fs.exists(cpuset->mount_point / file)) {
-        host.online = split_words(fs.read(cpuset->mount_point / file)).front();
-    } else {
-        auto words = split_words(read_small_file("/sys/devices/system/cpu/online"));
-        host.online = words.empty() ? "0" : words.front();
-    }
+    auto words = cpuset != nullptr && fs.exists(cpuset->mount_point / file)
+                     ? split_words(fs.read(cpuset->mount_point / file))
+                     : split_words(read_small_file("/sys/devices/system/cpu/online"));
+    host.online = words.empty() ? "0" : words.front();
     return host;
 }
 
@@ -192,7 +190,6 @@ Resources resources_from_flags(const ResourceFlags& flags, const HostCpus& host)
 }
 //! [resources-from-flags]
 
-//! [parse-size]
 std::optional<std::int64_t> parse_size(std::string_view text)
 {
     // EXERCISE 3.1 BEGIN: Docker's memory sizes
@@ -233,9 +230,7 @@ std::optional<std::int64_t> parse_size(std::string_view text)
     //: throw ExerciseNotDone("3.1", "parse the number, then the unit k/m/g/t/p (x1024 each), optionally followed by i and b");
     // EXERCISE 3.1 END
 }
-//! [parse-size]
 
-//! [cfs-quota]
 CfsQuota cfs_quota_for(std::int64_t nano_cpus)
 {
     // EXERCISE 3.2 BEGIN: from --cpus to a CFS quota
@@ -247,9 +242,7 @@ CfsQuota cfs_quota_for(std::int64_t nano_cpus)
     //: throw ExerciseNotDone("3.2", "return {nano_cpus * cfs_period_us / 1'000'000'000, cfs_period_us}");
     // EXERCISE 3.2 END
 }
-//! [cfs-quota]
 
-//! [parse-cpu-list]
 std::optional<std::vector<int>> parse_cpu_list(std::string_view text)
 {
     // EXERCISE 3.3 BEGIN: reading a CPU list
@@ -278,7 +271,6 @@ std::optional<std::vector<int>> parse_cpu_list(std::string_view text)
     //: throw ExerciseNotDone("3.3", "split at ',' and read each item as N or FIRST-LAST; return the CPUs sorted, once each");
     // EXERCISE 3.3 END
 }
-//! [parse-cpu-list]
 
 std::uint64_t cpu_weight_from_shares(std::uint64_t shares)
 {
