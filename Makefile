@@ -10,6 +10,7 @@
 #   make demo                  the tour: every chapter's "Try it", in order
 #   make check-labs            prove that every lab's grader grades
 #   make docs                  the book and API reference (build/docs/html/index.html)
+#   make bench                 benchmarks against runc and crun (bench/README.md)
 #   make SANITIZE=1 ...        the same with AddressSanitizer and UBSan (in build-sanitize/)
 
 SHELL := /bin/bash
@@ -27,11 +28,11 @@ CHAPTER := $(patsubst chapter-%,%,$(firstword $(filter chapter-%,$(MAKECMDGOALS)
 CHAPTERS_WITH_CODE := $(sort $(foreach f,$(wildcard chapters/0*/main.cpp),$(patsubst 0%,%,$(firstword $(subst -, ,$(notdir $(patsubst %/,%,$(dir $(f)))))))))
 LAST_CHAPTER := $(lastword $(CHAPTERS_WITH_CODE))
 
-.PHONY: help deps configure final all test demo lab check-labs docs clean
+.PHONY: help deps configure final all test demo lab check-labs docs bench clean
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '2,14s/^# \{0,1\}//p' Makefile
+	@sed -n '2,15s/^# \{0,1\}//p' Makefile
 
 deps:
 	@tools/deps.sh
@@ -52,7 +53,7 @@ final all: configure
 
 ifneq ($(CHAPTER),)
 test: chapter-$(CHAPTER)
-	@python3 tools/grade.py --chapter $(CHAPTER) --build $(BUILD) $(if $(JSON),--json $(JSON))
+	@python3 tools/grade.py --chapter $(CHAPTER) --build $(BUILD) $(if $(JSON),--json $(JSON)) $(if $(BIN),--bin $(BIN))
 demo: chapter-$(CHAPTER)
 	@python3 tools/book.py demo $(CHAPTER)
 lab:
@@ -74,8 +75,12 @@ check-labs: deps
 docs: deps
 	@python3 tools/book.py figures
 	@mkdir -p $(BUILD)/docs
-	@doxygen docs/Doxyfile
+	@DOCKLING_FIGURES="$(wildcard chapters/*/figures)" doxygen docs/Doxyfile
 	@echo "the book: $(BUILD)/docs/html/index.html"
+
+bench: all
+	@tools/deps.sh runc crun
+	@python3 bench/startup.py
 
 clean:
 	rm -rf build build-sanitize

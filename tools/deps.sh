@@ -1,6 +1,7 @@
 #!/bin/sh
 # make deps: installs the Debian packages Dockling needs, with apt-get. A fast no-op when
-# they are all present already.
+# they are all present already. Extra package names given as arguments are installed too
+# (`make bench` asks for the runtimes it compares against).
 set -eu
 packages="
   g++ cmake make python3 file
@@ -9,6 +10,7 @@ packages="
   doxygen graphviz
   busybox-static iproute2 iptables nftables procps
   docker-registry skopeo curl
+  $*
 "
 missing=""
 for p in $packages; do

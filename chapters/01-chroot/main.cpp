@@ -2,6 +2,7 @@
 #include "chroot_root.hpp"
 #include "cli.hpp"
 
+//! [main]
 int main(int argc, char** argv)
 {
     dockling::Settings settings;
@@ -11,3 +12,4 @@ int main(int argc, char** argv)
     dockling::CommandLine cli({"dockling-ch1", "Dockling, chapter 01: a process in a chroot", 1}, runtime, settings);
     return cli.main(argc, argv);
 }
+//! [main]

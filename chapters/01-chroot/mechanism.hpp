@@ -18,6 +18,7 @@ namespace dockling {
 
 struct PreflightCheck;
 
+//! [mechanism]
 /// One kernel mechanism a chapter adds to the runtime (chroot, namespaces, cgroups...).
 ///
 /// The runtime calls the hooks of every mechanism, in the order they were added, at
@@ -63,5 +64,6 @@ public:
     /// What this mechanism needs from the machine, for `dockling doctor`.
     [[nodiscard]] virtual std::vector<PreflightCheck> preflight() const;
 };
+//! [mechanism]
 
 }  // namespace dockling

@@ -18,7 +18,9 @@ public:
     ChildProcess() = default;
     /// Takes ownership of the running child `pid`.
     explicit ChildProcess(pid_t pid) noexcept : pid_(pid) {}
+    /// Takes over `other`'s child; `other` owns nothing afterwards.
     ChildProcess(ChildProcess&& other) noexcept;
+    /// Kills and reaps the child held so far, then takes over `other`'s.
     ChildProcess& operator=(ChildProcess&& other) noexcept;
     ChildProcess(const ChildProcess&) = delete;
     ChildProcess& operator=(const ChildProcess&) = delete;

@@ -17,7 +17,9 @@ public:
     UniqueFd() = default;
     /// Takes ownership of `fd` (-1 means "none").
     explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    /// Takes over `other`'s descriptor; `other` holds none afterwards.
     UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+    /// Closes the descriptor held so far, then takes over `other`'s.
     UniqueFd& operator=(UniqueFd&& other) noexcept
     {
         reset(other.release());
