@@ -4,6 +4,7 @@
 #include "chroot_root.hpp"
 #include "cli.hpp"
 
+//! [main]
 int main(int argc, char** argv)
 {
     dockling::Settings settings;
@@ -15,3 +16,4 @@ int main(int argc, char** argv)
                               settings);
     return cli.main(argc, argv);
 }
+//! [main]

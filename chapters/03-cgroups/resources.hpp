@@ -61,6 +61,7 @@ struct CfsQuota {
     std::int64_t quota_us = 0;   ///< CPU time the group may use per period, in microseconds
     std::int64_t period_us = 0;  ///< the length of a period, in microseconds
 
+    /// Equal when quota and period are.
     bool operator==(const CfsQuota&) const = default;
 };
 
@@ -86,6 +87,7 @@ struct CgroupWrite {
     std::string value;       ///< what to write ("67108864")
     bool optional = false;   ///< skip it if the file is missing (a default, not a request)
 
+    /// Equal when every field is.
     bool operator==(const CgroupWrite&) const = default;
 };
 
