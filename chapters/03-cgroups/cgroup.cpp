@@ -371,6 +371,9 @@ std::uint64_t Cgroup::oom_kills() const
 //! [kill-all]
 void Cgroup::kill_all()
 {
+    if (places_.empty()) {
+        return;  // removed already, or moved from
+    }
     const Place* freezer = place_of("freezer");
     if (version_ == CgroupVersion::v2 && fs_->exists(places_.front().dir / "cgroup.kill")) {
         fs_->write(places_.front().dir / "cgroup.kill", "1");  // Linux 5.14+: the kernel does it all
@@ -413,27 +416,30 @@ void Cgroup::wait_until_empty()
 
 void Cgroup::remove()
 {
-    if (places_.empty()) {
-        return;
-    }
     kill_all();
-    for (const auto& place : places_) {
-        // A cgroup whose last process just died can still be busy for a moment.
-        auto deadline = Clock::now() + settle_timeout;
-        for (;;) {
-            try {
-                fs_->remove_directory(place.dir);
-                break;
-            } catch (const Error& error) {
-                if (error.error_number() != EBUSY || Clock::now() > deadline) {
-                    throw;
-                }
-                ::usleep(poll_interval_us);
-            }
-        }
-        remove_empty_parents(place);
+    while (!places_.empty()) {  // one hierarchy at a time, so a retry starts where this stopped
+        remove_when_idle(places_.back().dir);
+        remove_empty_parents(places_.back());
+        places_.pop_back();
     }
-    places_.clear();
+}
+
+/// rmdir(2) of a cgroup whose processes are gone: right after its last process died, a
+/// cgroup can still be busy (EBUSY) for a moment.
+void Cgroup::remove_when_idle(const std::filesystem::path& dir)
+{
+    auto deadline = Clock::now() + settle_timeout;
+    for (;;) {
+        try {
+            fs_->remove_directory(dir);
+            return;
+        } catch (const Error& error) {
+            if (error.error_number() != EBUSY || Clock::now() > deadline) {
+                throw;
+            }
+            ::usleep(poll_interval_us);
+        }
+    }
 }
 
 /// Removes the shared parents ("dockling") that are empty now; another container still

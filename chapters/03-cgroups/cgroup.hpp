@@ -113,6 +113,7 @@ private:
     [[nodiscard]] std::optional<std::uint64_t> read_key(std::string_view controller, std::string_view file,
                                                         std::string_view key) const;
     void wait_until_empty();
+    void remove_when_idle(const std::filesystem::path& dir);
     void remove_empty_parents(const Place& place);
 
     CgroupVersion version_;

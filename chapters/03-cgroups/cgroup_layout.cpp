@@ -180,9 +180,12 @@ std::string CgroupLayout::describe() const
     for (const auto& hierarchy : v1) {
         v1_names.insert(v1_names.end(), hierarchy.controllers.begin(), hierarchy.controllers.end());
     }
-    std::string v2_text = v2 ? fmt::format("cgroup2 at {} ({})", v2->mount_point.string(),
-                                           v2->controllers.empty() ? "no controllers" : fmt::format("{}", fmt::join(v2->controllers, " ")))
-                             : "";
+    std::string v2_text;
+    if (v2) {
+        std::string controllers = fmt::format("{}", fmt::join(v2->controllers, " "));
+        v2_text = fmt::format("cgroup2 at {} ({})", v2->mount_point.string(),
+                              controllers.empty() ? "no controllers" : controllers);
+    }
     switch (mode()) {
     case CgroupMode::none:
         return "no cgroup filesystem is mounted";
@@ -228,7 +231,7 @@ std::filesystem::path process_cgroup_dir(const CgroupLayout& layout, pid_t pid, 
     for (const auto& entry : parse_proc_cgroup(text)) {
         bool match = hierarchy->version == CgroupVersion::v2
                          ? entry.controllers.empty()
-                         : std::find(entry.controllers.begin(), entry.controllers.end(), controller) != entry.controllers.end();
+                         : std::count(entry.controllers.begin(), entry.controllers.end(), controller) > 0;
         if (!match) {
             continue;
         }

@@ -103,9 +103,9 @@ std::int64_t cpus_flag(const ResourceFlags& flags, const HostCpus& host)
     // 0 means "no limit", as in Docker; anything else must fit the machine, and a quota
     // below 1% of a CPU would be below the kernel's minimum of 1 ms per 100 ms.
     if (*nanos != 0 && (*nanos < 10'000'000 || *nanos > std::int64_t{host.count} * 1'000'000'000)) {
+        bool one = host.count == 1;
         throw Error(fmt::format("--cpus {}: the range of CPUs is from 0.01 to {}.00, as there {} only {} CPU{} available",
-                                flags.cpus, host.count, host.count == 1 ? "is" : "are", host.count,
-                                host.count == 1 ? "" : "s"));
+                                flags.cpus, host.count, one ? "is" : "are", host.count, one ? "" : "s"));
     }
     return *nanos;
 }
@@ -202,7 +202,9 @@ std::optional<std::int64_t> parse_size(std::string_view text)
     }
     std::string number(text.substr(0, digits));
     std::string_view unit = text.substr(digits);
-    if (number.empty() || number.front() == '.' || number.back() == '.' || std::count(number.begin(), number.end(), '.') > 1) {
+    bool well_formed = !number.empty() && number.front() != '.' && number.back() != '.' &&
+                       std::count(number.begin(), number.end(), '.') <= 1;
+    if (!well_formed) {
         return std::nullopt;
     }
     if (!unit.empty() && unit.front() == ' ') {
@@ -227,7 +229,7 @@ std::optional<std::int64_t> parse_size(std::string_view text)
     return static_cast<std::int64_t>(bytes);
     // EXERCISE 3.1 STUB
     //: (void)text;
-    //: throw ExerciseNotDone("3.1", "parse the number, then the unit k/m/g/t/p (x1024 each), optionally followed by i and b");
+    //: throw ExerciseNotDone("3.1", "read the number, then a unit k/m/g/t/p (x1024 each) and an optional i and b");
     // EXERCISE 3.1 END
 }
 
@@ -268,7 +270,7 @@ std::optional<std::vector<int>> parse_cpu_list(std::string_view text)
     return cpus;
     // EXERCISE 3.3 STUB
     //: (void)text;
-    //: throw ExerciseNotDone("3.3", "split at ',' and read each item as N or FIRST-LAST; return the CPUs sorted, once each");
+    //: throw ExerciseNotDone("3.3", "split at ',', read each item as N or FIRST-LAST, return the CPUs sorted");
     // EXERCISE 3.3 END
 }
 

@@ -470,7 +470,8 @@ void FakeCgroup2::write_limit(const fs::path& file, std::string_view value)
             fail_write(file, value, EINVAL);
         }
         put(file, (v.empty() ? "" : cpu_list_text(*wanted)) + "\n");
-        put(file.parent_path() / "cpuset.cpus.effective", v.empty() ? parent_effective() : cpu_list_text(*wanted) + "\n");
+        std::string effective = v.empty() ? parent_effective() : cpu_list_text(*wanted) + "\n";
+        put(file.parent_path() / "cpuset.cpus.effective", effective);
     } else if (name == "pids.max") {
         if (v != "max" && !parse_u64(v)) {
             fail_write(file, value, EINVAL);
@@ -508,7 +509,8 @@ pid_t FakeCgroup2::spawn(const fs::path& cgroup)
 
 void FakeCgroup2::oom_kill(const fs::path& cgroup)
 {
-    auto victim = std::find_if(processes_.begin(), processes_.end(), [&](const auto& p) { return p.second == cgroup.lexically_normal(); });
+    auto victim = std::find_if(processes_.begin(), processes_.end(),
+                               [&](const auto& process) { return process.second == cgroup.lexically_normal(); });
     if (victim == processes_.end() || !fs::exists(cgroup / "memory.events")) {
         throw Error("oom_kill", cgroup.string(), ESRCH);
     }

@@ -136,7 +136,8 @@ TEST_CASE("memory flags are checked as Docker checks them", "[ch03][unit][errors
 TEST_CASE("--cpuset-cpus must name CPUs this machine has", "[ch03][unit][errors][ex3.3]")
 {
     CHECK(mentions(complaint({.cpuset_cpus = "x"}), "invalid value \"x\" for --cpuset-cpus"));
-    CHECK(mentions(complaint({.cpuset_cpus = "0-3"}), "requested CPUs are not available - requested 0-3, available: 0-1"));
+    CHECK(mentions(complaint({.cpuset_cpus = "0-3"}),
+                   "requested CPUs are not available - requested 0-3, available: 0-1"));
     CHECK(resources_from_flags({.cpuset_cpus = "1"}, {2, "0-1"}).cpuset_cpus == "1");
 }
 
