@@ -1,5 +1,6 @@
 // dockling: the complete tool, assembled from every chapter's mechanisms.
 #include "capabilities.hpp"
+#include "cgroup_limits.hpp"
 #include "cli.hpp"
 #include "init.hpp"
 #include "namespaces.hpp"
@@ -15,6 +16,7 @@ int main(int argc, char** argv)
     runtime.add<dockling::Namespaces>(isolation);
     runtime.add<dockling::PivotRoot>(isolation);
     runtime.add<dockling::Capabilities>(isolation);
+    runtime.add<dockling::CgroupLimits>();
     runtime.add<dockling::TinyInit>();  // last: the init forks in the container's final state
 
     dockling::CommandLine cli({"dockling", "Dockling: a container runtime you build to learn how Docker works", 0},

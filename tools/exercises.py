@@ -40,6 +40,12 @@ def chapter_dir(root, chapter):
     return found[0] if found else None
 
 
+def has_code(root, chapter):
+    """True when chapter `chapter` has code (and so tests) yet, not only its README."""
+    directory = chapter_dir(root, chapter)
+    return directory is not None and (directory / "CMakeLists.txt").exists()
+
+
 def source_files(root, chapter):
     directory = chapter_dir(root, chapter)
     if directory is None:
