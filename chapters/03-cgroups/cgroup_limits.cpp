@@ -41,6 +41,15 @@ void CgroupLimits::prepare(ContainerSpec& spec)
         throw Error("no cgroup filesystem is mounted, so limits cannot be enforced (see 'doctor')");
     }
     resources_ = resources_from_flags(flags_, host_cpus(here, *fs_));  // bad flags: nothing created yet
+    if (::geteuid() != 0) {
+        // An ordinary user (chapter 02's rootless --userns) may not create cgroups unless
+        // a cgroup was delegated to it. Without limits it runs without a cgroup of its
+        // own, as rootless podman does on cgroup v1; a limit it cannot enforce is an error.
+        if (resources_ != Resources{}) {
+            throw Error("resource limits need root: uid " + std::to_string(::geteuid()) + " cannot create cgroups");
+        }
+        return;
+    }
     Cgroup cgroup = Cgroup::create(here, container_cgroup_path(spec.id), *fs_);
     cgroup.apply(cgroup_writes(resources_, here.version()));  // if this throws, `cgroup` is removed
     cgroup_.emplace(std::move(cgroup));
@@ -52,7 +61,9 @@ void CgroupLimits::after_clone(const ContainerSpec& /*spec*/, pid_t child)
 {
     // The child is still waiting for the runtime's "go": it runs its first instruction
     // of its own only once it is inside the cgroup, so it is never unlimited.
-    cgroup_->add_process(child);
+    if (cgroup_) {
+        cgroup_->add_process(child);
+    }
 }
 //! [after-clone]
 

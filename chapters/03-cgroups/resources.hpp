@@ -32,6 +32,9 @@ struct Resources {
     std::int64_t cpu_shares = 0;   ///< relative CPU weight on v1's scale (2..262144); 0: the default
     std::string cpuset_cpus{};     ///< the CPUs it may run on, as a list ("0-1,3"); empty: all
     std::int64_t pids_limit = 0;   ///< most tasks at once; 0 or negative: unlimited
+
+    /// Equal when every limit is the same (a default-constructed Resources limits nothing).
+    bool operator==(const Resources&) const = default;
 };
 
 /// What the machine offers, for checking the flags against it.

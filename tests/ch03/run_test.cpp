@@ -395,3 +395,33 @@ TEST_CASE("doctor checks the cgroup filesystems and controllers", "[ch03][cli]")
         CHECK(doctor.exit_code == 0);
     }
 }
+
+TEST_CASE("an ordinary user runs without a cgroup, and is refused limits it cannot enforce", "[ch03][run][errors]")
+{
+    REQUIRE_CGROUPS();
+    if (!fs::exists("/usr/bin/setpriv")) {
+        DOCKLING_SKIP("needs setpriv (util-linux) to run dockling as an ordinary user");
+    }
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms::all & ~fs::perms::group_write & ~fs::perms::others_write);
+    fs::path rootfs = copy_of_busybox_rootfs(dir);
+    REQUIRE(run_program({"chown", "-R", "65534:65534", rootfs.string()}).exit_code == 0);
+    auto as_nobody = [&](std::vector<std::string> flags) {
+        std::vector<std::string> argv{"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                      dockling_binary().string(), "--config", (dir.path() / "none.json").string(),
+                                      "run", "--rootfs", rootfs.string(), "--userns"};
+        argv.insert(argv.end(), flags.begin(), flags.end());
+        argv.push_back("/bin/true");
+        return run_program(argv);
+    };
+    auto before = dockling_cgroups();
+    Outcome plain = as_nobody({});
+    INFO(plain.err);
+    CHECK(plain.exit_code == 0);
+
+    Outcome limited = as_nobody({"--memory", "64m"});
+    CHECK(limited.exit_code == 125);
+    CHECK(contains(limited.err, "resource limits need root: uid 65534 cannot create cgroups"));
+    CHECK(one_line(limited.err));
+    CHECK(dockling_cgroups() == before);
+}
