@@ -44,7 +44,11 @@ def _cgroups():
     return found
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def _processes():
+    """Running dockling binaries of this tree (not another checkout's)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit() or int(proc.name) == os.getpid():
@@ -53,7 +57,7 @@ def _processes():
             exe = os.readlink(proc / "exe")
         except OSError:
             continue
-        if "/bin/dockling" in exe:
+        if exe.startswith(str(ROOT) + "/") and "/bin/dockling" in exe:
             found.append(f"process {proc.name} ({exe})")
     return found
 
