@@ -248,12 +248,17 @@ TEST_CASE("a CPU burner under --cpus 0.5 gets about half a CPU", "[ch03][run][ex
     auto used = cpu_used_ns(container) - used_before;
     auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - wall_before);
     double share = static_cast<double>(used) / static_cast<double>(wall.count());
-    INFO("the burner used " << share << " of a CPU over " << wall.count() / 1e9 << " s");
-    CHECK(share > 0.15);  // it ran (a generous band: the machine is shared)
+    std::string stat = read_file(container.cgroup("cpu") / "cpu.stat");
+    INFO("the burner used " << share << " of a CPU over " << wall.count() / 1e9 << " s; cpu.stat:\n" << stat);
+    CHECK(share > 0.1);   // it ran (a generous band: the machine is shared)
     CHECK(share < 0.65);  // and was held to half a CPU, not the whole one it would take
-    // The kernel's own account: the scheduler throttled the group when its quota ran out.
-    auto throttled = flat_keyed_value(read_file(container.cgroup("cpu") / "cpu.stat"), "nr_throttled");
-    CHECK(throttled.value_or(0) > 0);
+    // The kernel's own account: it enforces a quota on the group, period by period...
+    CHECK(flat_keyed_value(stat, "nr_periods").value_or(0) > 0);
+    // ...and when the burner got near its quota (other load on the machine may keep it
+    // below), the scheduler throttled it until the next period.
+    if (share > 0.4) {
+        CHECK(flat_keyed_value(stat, "nr_throttled").value_or(0) > 0);
+    }
 }
 
 TEST_CASE("--cpu-shares and --pids-limit land in their files", "[ch03][run]")
