@@ -154,7 +154,8 @@ def prepare_demo(number):
 def run_session(steps, demo):
     """Runs a session's commands in one bash, returning each command's output lines."""
     marker = "@@dockling-book-step@@"
-    script = "".join(f"{command}\necho {marker}\n" for command, _ in steps)
+    # The marker's echo must not hide the command's status from the next command's "$?".
+    script = "".join(f"{command}\n__status=$?; echo {marker}; (exit $__status)\n" for command, _ in steps)
     env = dict(os.environ, PATH=f"{ROOT / 'build' / 'bin'}:{os.environ.get('PATH', '')}", LC_ALL="C")
     proc = subprocess.run(["bash", "-c", script], cwd=demo, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, timeout=600)
