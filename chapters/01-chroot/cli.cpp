@@ -97,6 +97,16 @@ int CommandLine::run_command()
 int CommandLine::main(int argc, char** argv)
 {
     try {
+        // A repeatable option (`-e A=1 -e B=2`) takes one value per use: CLI11 would let
+        // it take more, and swallow the "--" that with_command_separator() puts in front
+        // of the container's command (`run -e A=1 sh -c ...` would lose its "--").
+        for (const auto& name : command_style_) {
+            for (CLI::Option* option : app_->get_subcommand(name)->get_options()) {
+                if (!option->get_positional()) {
+                    option->allow_extra_args(false);
+                }
+            }
+        }
         auto args = with_command_separator(argc, argv);
         std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
         app_->parse(args);
@@ -130,7 +140,7 @@ namespace {
 bool takes_value(const CLI::App& command, const std::string& name)
 {
     const CLI::Option* option = command.get_option_no_throw(name);
-    return option != nullptr && option->get_type_size_max() > 0;
+    return option != nullptr && option->get_expected_max() > 0;  // flags expect 0 values
 }
 
 /// How many arguments the option token `arg` uses up: 1 for a flag or `--name=value`,
