@@ -125,6 +125,12 @@ UncompressedReader::UncompressedReader(const std::filesystem::path& file, std::u
         archive_read_next_header(a, &entry) != ARCHIVE_OK) {
         throw Error(fmt::format("layer {}: {}", file.string(), archive_problem(a)));
     }
+    // libarchive would happily peel a second gzip inside the first: a layer is
+    // compressed once, so anything deeper is refused.
+    if (archive_filter_count(a) != 2) {
+        throw Error(fmt::format("layer {}: compressed more than once; a layer is a tar compressed at most once",
+                                file.string()));
+    }
 }
 
 UncompressedReader::~UncompressedReader() = default;

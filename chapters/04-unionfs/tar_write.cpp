@@ -91,7 +91,9 @@ void LayerTarWriter::fail()
 
 void LayerTarWriter::write_header(archive_entry* entry)
 {
-    if (archive_write_header(tar_.get(), entry) < ARCHIVE_OK) {
+    // ARCHIVE_WARN is no failure: a name that is not UTF-8 (or not in the locale's
+    // charset) is stored as the bytes it is, marked hdrcharset=BINARY, as POSIX allows.
+    if (archive_write_header(tar_.get(), entry) < ARCHIVE_WARN) {
         fail();
     }
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <vector>
 
 namespace dockling {
 
@@ -44,6 +45,21 @@ std::string read_xattr(const std::filesystem::path& path, const std::string& nam
     }
 }
 
+/// Copies what is left of `in` to `out` through a buffer.
+void copy_by_reading(int in, int out, const std::filesystem::path& from)
+{
+    std::vector<char> buffer(128 * 1024);
+    for (;;) {
+        ssize_t n = check(::read(in, buffer.data(), buffer.size()), "read", from.string());
+        if (n == 0) {
+            return;
+        }
+        for (ssize_t done = 0; done < n;) {
+            done += check(::write(out, buffer.data() + done, static_cast<size_t>(n - done)), "write", from.string());
+        }
+    }
+}
+
 /// Copies the bytes of regular file `from` into the new file `to`.
 void copy_contents(const std::filesystem::path& from, const struct stat& st, const std::filesystem::path& to)
 {
@@ -55,6 +71,9 @@ void copy_contents(const std::filesystem::path& from, const struct stat& st, con
         // copy_file_range copies inside the kernel (and shares blocks where the
         // filesystem can), without bouncing every byte through our memory.
         ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, static_cast<size_t>(left), 0);
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)) {
+            return copy_by_reading(in.get(), out.get(), from);  // across filesystems it may not be able to
+        }
         check(n, "copy", from.string());
         if (n == 0) {
             break;  // the file shrank while we copied it
