@@ -22,6 +22,7 @@ enum class StorageDriver {
 
 /// The paths of one container's directory, `DATA-ROOT/containers/ID/`.
 struct ContainerPaths {
+    /// The paths inside the container directory `directory`.
     explicit ContainerPaths(std::filesystem::path directory);
     std::filesystem::path dir;     ///< the container's directory
     std::filesystem::path config;  ///< config.json: its ContainerRecord

@@ -164,7 +164,7 @@ StorageDriver LayeredRoot::make_root(const ContainerPaths& where, const std::vec
             mounted_ = where.merged;
             return StorageDriver::overlay;
         } catch (const Error& error) {
-            if (wanted == StorageDriver::overlay || error.operation() != "mount overlay on") {
+            if (wanted == StorageDriver::overlay || error.operation() != mount_overlay_operation) {
                 throw;
             }
             std::cerr << program_invocation_short_name << ": overlayfs cannot be used here (" << error.what()

@@ -52,6 +52,7 @@ public:
     explicit LayeredRoot(const Settings& settings, LayerSource* source = nullptr);
     ~LayeredRoot() override;
 
+    /// "layers".
     [[nodiscard]] std::string_view name() const override { return "layers"; }
     /// `--layer DIR`, `--name NAME`, `--rm`, `--cidfile FILE`.
     void add_run_options(CLI::App& run, ContainerSpec& spec) override;

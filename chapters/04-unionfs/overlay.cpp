@@ -35,7 +35,7 @@ private:
 
 void mount_with_options(const std::filesystem::path& target, const std::string& options)
 {
-    check(::mount("overlay", target.c_str(), "overlay", 0, options.c_str()), "mount overlay on", target.string());
+    check(::mount("overlay", target.c_str(), "overlay", 0, options.c_str()), mount_overlay_operation, target.string());
 }
 
 }  // namespace
@@ -114,8 +114,9 @@ void mount_overlay(const std::filesystem::path& target, const OverlayDirs& dirs,
                                 "more than the kernel reads (one page: {} bytes)",
                                 dirs.lower.size(), options.size(), mount_options_limit() + 1));
     }
+    std::filesystem::path absolute_target = std::filesystem::absolute(target);
     WorkingDirectory from(base);
-    mount_with_options(std::filesystem::absolute(target), options);
+    mount_with_options(absolute_target, options);
 }
 //! [mount-overlay]
 

@@ -44,6 +44,10 @@ struct OverlayDirs {
 /// current directory, since the kernel resolves relative paths from there.
 [[nodiscard]] std::string compact_overlay_options(const std::filesystem::path& base, const OverlayDirs& dirs);
 
+/// The operation of the Error mount_overlay() throws when the kernel refuses the mount
+/// (as opposed to the layers being too many): "mount overlay on TARGET: No such device".
+inline constexpr std::string_view mount_overlay_operation = "mount overlay on";
+
 /// Mounts the overlay of `dirs` on `target` (an absolute path).
 ///
 /// When the options with the layers' full paths do not fit in one page, it uses

@@ -2,7 +2,7 @@
 //
 // A layer comes from somewhere else (a registry, a colleague, an attacker), and the
 // extraction runs as root: one entry written outside the target is a compromised
-// host. Two defences, each enough on its own for the common attacks:
+// host. Two defences:
 //   1. Names are checked as text: no absolute names, no "..".
 //   2. Every directory is opened with openat2(RESOLVE_BENEATH): the kernel itself
 //      refuses a path that would leave the target, through ".." or a symlink, even a
@@ -29,8 +29,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <array>
+#include <cerrno>
 #include <exception>
 #include <memory>
 

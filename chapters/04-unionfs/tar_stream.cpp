@@ -104,8 +104,8 @@ Compression detect_compression(const std::filesystem::path& path)
 }
 
 UncompressedReader::UncompressedReader(const std::filesystem::path& file, std::uint64_t max_bytes,
-                                       const ByteObserver& observer)
-    : file_(file), max_bytes_(max_bytes), observer_(observer), buffer_(chunk_size)
+                                       ByteObserver observer)
+    : file_(file), max_bytes_(max_bytes), observer_(std::move(observer)), buffer_(chunk_size)
 {
     Compression compression = detect_compression(file);
     if (compression == Compression::none) {

@@ -18,10 +18,12 @@ namespace dockling {
 
 /// Frees a libarchive reader.
 struct ArchiveReadFree {
+    /// archive_read_free(a).
     void operator()(struct archive* a) const noexcept;
 };
 /// Frees a libarchive writer.
 struct ArchiveWriteFree {
+    /// archive_write_free(a).
     void operator()(struct archive* a) const noexcept;
 };
 /// An owned libarchive reader.
@@ -44,7 +46,9 @@ using ArchiveWriter = std::unique_ptr<struct archive, ArchiveWriteFree>;
 /// each byte exactly once, in order.
 class UncompressedReader {
 public:
-    UncompressedReader(const std::filesystem::path& file, std::uint64_t max_bytes, const ByteObserver& observer);
+    /// Opens `file` (refusing compressions other than gzip and zstd); `observer`, if
+    /// set, is shown every chunk.
+    UncompressedReader(const std::filesystem::path& file, std::uint64_t max_bytes, ByteObserver observer);
     ~UncompressedReader();
     UncompressedReader(const UncompressedReader&) = delete;
     UncompressedReader& operator=(const UncompressedReader&) = delete;
@@ -59,7 +63,7 @@ private:
     std::filesystem::path file_;
     std::uint64_t max_bytes_;
     std::uint64_t total_ = 0;
-    const ByteObserver& observer_;
+    ByteObserver observer_;
     UniqueFd plain_;          // a plain tar: read directly
     ArchiveReader decoder_;   // a compressed one: libarchive's raw reader with a filter
     std::vector<char> buffer_;

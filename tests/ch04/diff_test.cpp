@@ -38,6 +38,7 @@ std::vector<fs::path> two_layers(const fs::path& where)
 
 TEST_CASE("the merged view of layers honours whiteouts and opaque directories", "[ch04][unit]")
 {
+    DOCKLING_REQUIRE_ROOT();  // whiteouts are device nodes, opaque marks trusted.* xattrs
     TempDir dir;
     auto layers = two_layers(dir.path());
     fs::path top = dir.path() / "top";
@@ -57,6 +58,7 @@ TEST_CASE("the merged view of layers honours whiteouts and opaque directories", 
 
 TEST_CASE("changes in an upper directory: whiteouts are D, known paths C, new ones A", "[ch04][unit][ex4.3]")
 {
+    DOCKLING_REQUIRE_ROOT();  // whiteouts are device nodes, opaque marks trusted.* xattrs
     TempDir dir;
     dockling::LayerView lower(two_layers(dir.path()));
     fs::path upper = dir.path() / "container-upper";
