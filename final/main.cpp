@@ -3,8 +3,10 @@
 #include "cgroup_limits.hpp"
 #include "cli.hpp"
 #include "init.hpp"
+#include "layered_root.hpp"
 #include "namespaces.hpp"
 #include "pivot_root.hpp"
+#include "storage_commands.hpp"
 #include "user_namespace.hpp"
 
 int main(int argc, char** argv)
@@ -12,6 +14,7 @@ int main(int argc, char** argv)
     dockling::Settings settings;
     dockling::Runtime runtime;
     dockling::IsolationOptions isolation;
+    runtime.add<dockling::LayeredRoot>(settings);  // before the root is entered: it makes spec.rootfs
     runtime.add<dockling::UserNamespace>(isolation, settings);
     runtime.add<dockling::Namespaces>(isolation);
     runtime.add<dockling::PivotRoot>(isolation);
@@ -21,5 +24,6 @@ int main(int argc, char** argv)
 
     dockling::CommandLine cli({"dockling", "Dockling: a container runtime you build to learn how Docker works", 0},
                               runtime, settings);
+    dockling::add_storage_commands(cli, settings);
     return cli.main(argc, argv);
 }

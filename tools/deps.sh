@@ -5,7 +5,7 @@
 set -eu
 packages="
   g++ cmake make python3 file
-  catch2 libfmt-dev nlohmann-json3-dev libarchive-dev libcli11-dev
+  catch2 libfmt-dev nlohmann-json3-dev libarchive-dev libcli11-dev zstd
   libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libcap-dev
   doxygen graphviz
   busybox-static iproute2 iptables nftables procps

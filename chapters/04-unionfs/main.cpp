@@ -1,0 +1,31 @@
+// dockling-ch4: chapter 04's runtime. The root is made of read-only layers and a
+// writable one (overlayfs), and containers are kept until removed.
+#include "capabilities.hpp"
+#include "cgroup_limits.hpp"
+#include "cli.hpp"
+#include "init.hpp"
+#include "layered_root.hpp"
+#include "namespaces.hpp"
+#include "pivot_root.hpp"
+#include "storage_commands.hpp"
+#include "user_namespace.hpp"
+
+//! [main]
+int main(int argc, char** argv)
+{
+    dockling::Settings settings;
+    dockling::Runtime runtime;
+    dockling::IsolationOptions isolation;
+    runtime.add<dockling::LayeredRoot>(settings);  // before the root is entered: it makes spec.rootfs
+    runtime.add<dockling::UserNamespace>(isolation, settings);
+    runtime.add<dockling::Namespaces>(isolation);
+    runtime.add<dockling::PivotRoot>(isolation);
+    runtime.add<dockling::Capabilities>(isolation);
+    runtime.add<dockling::CgroupLimits>();
+    runtime.add<dockling::TinyInit>();  // last: the init forks in the container's final state
+
+    dockling::CommandLine cli({"dockling-ch4", "Dockling, chapter 04: copy-on-write layers", 4}, runtime, settings);
+    dockling::add_storage_commands(cli, settings);
+    return cli.main(argc, argv);
+}
+//! [main]
