@@ -39,7 +39,8 @@ def _cgroups():
                 dirnames[:] = []
                 continue
             for name in dirnames:
-                if "dockling" in name.lower():
+                # dockling's own cgroups, and every container's cgroup below them
+                if "dockling" in name.lower() or "dockling" in Path(dirpath).name.lower():
                     found.append(f"cgroup {dirpath}/{name}")
     return found
 

@@ -16,6 +16,21 @@ namespace dockling {
 
 std::filesystem::path container_cgroup_path(const std::string& id) { return std::filesystem::path("dockling") / id; }
 
+void remove_leftover_cgroup(const std::string& id)
+{
+    CgroupLayout layout = detect_cgroup_layout();
+    if (layout.mode() == CgroupMode::none || ::geteuid() != 0) {
+        return;  // no cgroups here, or none we could have made
+    }
+    bool exists = false;
+    for (const auto& hierarchy : layout.container_hierarchies()) {
+        exists = exists || std::filesystem::exists(hierarchy.mount_point / container_cgroup_path(id));
+    }
+    if (exists) {
+        Cgroup::open(layout, container_cgroup_path(id)).remove();
+    }
+}
+
 CgroupLimits::CgroupLimits() : fs_(&kernel_cgroupfs()) {}
 
 CgroupLimits::CgroupLimits(CgroupLayout layout, CgroupFs& fs) : layout_(std::move(layout)), fs_(&fs) {}

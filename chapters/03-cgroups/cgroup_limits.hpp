@@ -65,4 +65,9 @@ private:
 /// The full id, so that parallel containers never share a cgroup.
 [[nodiscard]] std::filesystem::path container_cgroup_path(const std::string& id);
 
+/// Removes what is left of container `id`'s cgroup, if anything is: when dockling itself
+/// was killed (SIGKILL) it could not clean up, and removing the container (`rm`) must.
+/// Kills whatever still runs in it first. Does nothing when there is no such cgroup.
+void remove_leftover_cgroup(const std::string& id);
+
 }  // namespace dockling

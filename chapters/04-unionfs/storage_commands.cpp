@@ -1,5 +1,7 @@
 #include "storage_commands.hpp"
 
+#include "cgroup_limits.hpp"
+
 #include "error.hpp"
 #include "layer_view.hpp"
 
@@ -50,7 +52,9 @@ int remove_containers(const ContainerStore& store, const std::vector<std::string
     int status = 0;
     for (const auto& reference : references) {
         try {
-            store.remove(store.resolve(reference));
+            std::string id = store.resolve(reference);
+            store.remove(id);
+            remove_leftover_cgroup(id);  // left behind if dockling itself was killed
             std::cout << reference << '\n';
         } catch (const Error& error) {  // like docker rm: report it, go on with the others
             std::cerr << program_invocation_short_name << ": " << error.what() << '\n';

@@ -1,4 +1,6 @@
 // Chapter 04: a container exists from `run` until `rm`; its mount lives only while it runs.
+#include "cgroup_layout.hpp"
+#include "cgroup_limits.hpp"
 #include "ch04_support.hpp"
 
 #include <signal.h>
@@ -138,4 +140,9 @@ TEST_CASE("when dockling itself is killed, rm takes down the mount it left", "[c
     CHECK(removed.exit_code == 0);
     CHECK_FALSE(mountinfo_mentions(dir.string()));
     CHECK(storage.containers().empty());
+    // Chapter 03's cgroup, which the killed dockling could not remove, went with it.
+    std::string id = dir.filename().string();
+    for (const auto& hierarchy : dockling::detect_cgroup_layout().container_hierarchies()) {
+        CHECK_FALSE(fs::exists(hierarchy.mount_point / dockling::container_cgroup_path(id)));
+    }
 }
