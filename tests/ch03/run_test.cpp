@@ -424,7 +424,7 @@ TEST_CASE("an ordinary user runs without a cgroup, and is refused limits it cann
     INFO(plain.err);
     CHECK(plain.exit_code == 0);
 
-    Outcome limited = as_nobody({"--memory", "64m"});
+    Outcome limited = as_nobody({"--pids-limit", "20"});
     CHECK(limited.exit_code == 125);
     CHECK(contains(limited.err, "resource limits need root: uid 65534 cannot create cgroups"));
     CHECK(one_line(limited.err));
