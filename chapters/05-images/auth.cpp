@@ -107,7 +107,7 @@ std::vector<AuthChallenge> parse_challenges(std::string_view header)
     }
     return challenges;
     // EXERCISE 5.2 STUB
-    //: (void)header;
+    //: (void)header; (void)lowercase;
     //: throw ExerciseNotDone("5.2", "read a scheme token, then name=value parameters (tokens or quoted strings) up to the next scheme");
     // EXERCISE 5.2 END
 }

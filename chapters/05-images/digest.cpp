@@ -17,6 +17,7 @@ bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= '
 
 }  // namespace
 
+//! [valid-digest]
 bool is_valid_digest(std::string_view digest)
 {
     if (!digest.starts_with(sha256_prefix)) {
@@ -25,6 +26,7 @@ bool is_valid_digest(std::string_view digest)
     std::string_view hex = digest.substr(sha256_prefix.size());
     return hex.size() == sha256_hex_length && std::all_of(hex.begin(), hex.end(), is_lower_hex);
 }
+//! [valid-digest]
 
 std::string checked_digest(std::string_view digest, std::string_view what)
 {

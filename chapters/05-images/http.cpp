@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <exception>
+#include <iostream>
 #include <memory>
+#include <mutex>
 
 #ifndef DOCKLING_VERSION
 #define DOCKLING_VERSION "0.0.0-dev"
@@ -190,6 +193,46 @@ void set_options(CURL* curl, const HttpRequest& request, const HttpOptions& opti
     set_method(curl, request, transfer);
 }
 
+/// With DOCKLING_TRACE_HTTP set, every exchange is shown on stderr: "> GET url" for the
+/// request, "< 200 type" for the response (tokens and passwords are never shown).
+class Trace {
+public:
+    static bool enabled()
+    {
+        static const bool on = std::getenv("DOCKLING_TRACE_HTTP") != nullptr;
+        return on;
+    }
+    static void request(const HttpRequest& request)
+    {
+        std::string line = "> " + request.method + " " + request.url;
+        for (const auto& header : request.headers) {
+            if (header.starts_with("Authorization: ")) {  // the scheme only: credentials stay secret
+                line += " [" + header.substr(0, header.find(' ', 15)) + " ...]";
+            }
+        }
+        print(line);
+    }
+    static void response(const HttpResponse& response)
+    {
+        std::string line = fmt::format("< {} {}", response.status, response.header("content-type").value_or(""));
+        for (const char* name : {"www-authenticate", "location"}) {
+            if (auto value = response.header(name)) {
+                line += fmt::format("\n<   {}: {}", name, *value);
+            }
+        }
+        print(line);
+    }
+    static void failure(const std::string& why) { print("< failed: " + why); }
+
+private:
+    static void print(const std::string& text)
+    {
+        static std::mutex mutex;  // the layer downloads trace from several threads
+        std::lock_guard lock(mutex);
+        std::cerr << text << '\n' << std::flush;
+    }
+};
+
 }  // namespace
 
 HttpBody body_from_string(const std::string& text)
@@ -236,7 +279,13 @@ HttpResponse http_exchange(const HttpRequest& request, const HttpOptions& option
     char error_buffer[CURL_ERROR_SIZE] = "";
     set_options(curl.get(), request, options, transfer, headers.get(), error_buffer);
 
+    if (Trace::enabled()) {
+        Trace::request(request);
+    }
     CURLcode code = curl_easy_perform(curl.get());
+    if (Trace::enabled() && code != CURLE_OK && !transfer.failure) {
+        Trace::failure(*error_buffer != '\0' ? error_buffer : curl_easy_strerror(code));
+    }
     if (transfer.failure) {
         std::rethrow_exception(transfer.failure);  // our own check stopped the transfer
     }
@@ -247,6 +296,9 @@ HttpResponse http_exchange(const HttpRequest& request, const HttpOptions& option
     curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &response.status);
     if (char* location = nullptr; curl_easy_getinfo(curl.get(), CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location) {
         response.redirect_url = location;
+    }
+    if (Trace::enabled()) {
+        Trace::response(response);
     }
     return response;
 }

@@ -77,16 +77,16 @@ TEST_CASE("tag adds a name; rmi of a name only untags while other names remain",
     TempDir root;
     REQUIRE(dockling_in(root, {"pull", registry + "/busybox"}).exit_code == 0);
     const std::string id = image_id(root, registry + "/busybox");
-    CHECK(dockling_in(root, {"tag", registry + "/busybox", "mybox:1"}).exit_code == 0);
-    CHECK(dockling_in(root, {"tag", id.substr(7, 12), "team/box"}).exit_code == 0);  // by short ID
+    CHECK(dockling_in(root, {"tag", registry + "/busybox", "example.com/mybox:1"}).exit_code == 0);
+    CHECK(dockling_in(root, {"tag", id.substr(7, 12), "example.com/team/box"}).exit_code == 0);  // by short ID
     Outcome images = dockling_in(root, {"images"});
-    CHECK(contains(images.out, "\nmybox "));
-    CHECK(contains(images.out, "\nteam/box "));
-    CHECK(image_id(root, "mybox:1") == id);
+    CHECK(contains(images.out, "\nexample.com/mybox "));
+    CHECK(contains(images.out, "\nexample.com/team/box "));
+    CHECK(image_id(root, "example.com/mybox:1") == id);
 
-    Outcome untag = dockling_in(root, {"rmi", "mybox:1"});
+    Outcome untag = dockling_in(root, {"rmi", "example.com/mybox:1"});
     CHECK(untag.exit_code == 0);
-    CHECK(untag.out == "Untagged: mybox:1\n");
+    CHECK(untag.out == "Untagged: example.com/mybox:1\n");
     CHECK(count_files(blobs_of(root)) == 3);
 
     // By ID, with names in more than one repository: only with -f.
@@ -96,14 +96,14 @@ TEST_CASE("tag adds a name; rmi of a name only untags while other names remain",
                                     " (must be forced) - image is referenced in multiple repositories"));
     Outcome forced = dockling_in(root, {"rmi", "-f", id.substr(7, 12)});
     CHECK(forced.exit_code == 0);
-    CHECK(contains(forced.out, "Untagged: team/box:latest\n"));
+    CHECK(contains(forced.out, "Untagged: example.com/team/box:latest\n"));
     CHECK(contains(forced.out, "Untagged: " + registry + "/busybox:latest\n"));
     CHECK(contains(forced.out, "Untagged: " + registry + "/busybox@" + fixture_digest("busybox:latest") + "\n"));
     CHECK(lines_of(forced.out).back() == "Deleted: " + id);
     CHECK(count_files(blobs_of(root)) == 0);
 
-    CHECK(dockling_in(root, {"tag", "nosuch", "x"}).err.find("No such image: nosuch:latest") != std::string::npos);
-    Outcome digest_tag = dockling_in(root, {"tag", "x", "y@sha256:" + std::string(64, 'a')});
+    CHECK(contains(dockling_in(root, {"tag", "example.com/nosuch", "example.com/x"}).err, "No such image: example.com/nosuch:latest"));
+    Outcome digest_tag = dockling_in(root, {"tag", "example.com/x", "example.com/y@sha256:" + std::string(64, 'a')});
     CHECK(digest_tag.exit_code == 125);
     CHECK(contains(digest_tag.err, "refusing to create a tag with a digest reference"));
 }
@@ -131,9 +131,9 @@ TEST_CASE("rmi of the last tag deletes the image; shared layers stay until their
     CHECK(count_files(blobs_of(root)) == 0);
     CHECK(count_files(root.path() / "data" / "images" / "diffids") == 0);
 
-    Outcome missing = dockling_in(root, {"rmi", "nosuch"});
+    Outcome missing = dockling_in(root, {"rmi", "example.com/nosuch"});
     CHECK(missing.exit_code == 125);
-    CHECK(contains(missing.err, "No such image: nosuch:latest"));
+    CHECK(contains(missing.err, "No such image: example.com/nosuch:latest"));
 }
 
 TEST_CASE("a tag that moves leaves the old image as <none>; image prune removes it", "[ch05][images]")
@@ -196,7 +196,7 @@ TEST_CASE("image inspect shows the image as Docker does; --format picks fields",
     CHECK(dockling_in(root, {"image", "inspect", "-f", "{{.Config.Cmd}} {{json .Config.Entrypoint}} {{.Os}}",
                              registry + "/layers"})
               .out == "[world] [\"/usr/local/bin/hello\"] linux\n");
-    Outcome missing = dockling_in(root, {"image", "inspect", "nosuch"});
+    Outcome missing = dockling_in(root, {"image", "inspect", "example.com/nosuch"});
     CHECK(missing.exit_code == 125);
-    CHECK(contains(missing.err, "No such image: nosuch:latest"));
+    CHECK(contains(missing.err, "No such image: example.com/nosuch:latest"));
 }
