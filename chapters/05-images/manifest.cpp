@@ -16,6 +16,9 @@ namespace {
 
 using nlohmann::json;
 
+constexpr const char* schema1_refused =
+    "this is a Docker schema 1 manifest, which Docker no longer pulls either: push the image again with a current client";
+
 bool is_manifest_type(std::string_view type)
 {
     return type == media_type::docker_manifest || type == media_type::oci_manifest;
@@ -157,13 +160,11 @@ DocumentKind check_manifest_document(std::string_view bytes, std::string_view co
 {
     content_type = without_parameters(content_type);
     if (content_type == media_type::docker_schema1 || content_type == media_type::docker_schema1_signed) {
-        throw Error("this is a Docker schema 1 manifest, which Docker no longer pulls either: "
-                    "push the image again with a current client");
+        throw Error(schema1_refused);
     }
     json doc = parse_object(bytes, "manifest");
     if (doc.value("schemaVersion", 0) == 1) {
-        throw Error("this is a Docker schema 1 manifest, which Docker no longer pulls either: "
-                    "push the image again with a current client");
+        throw Error(schema1_refused);
     }
     if (doc.contains("manifests") && doc.contains("layers")) {
         throw Error("the manifest has both \"manifests\" and \"layers\": it is ambiguous, refused");

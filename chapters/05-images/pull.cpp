@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
@@ -79,9 +81,39 @@ void check_stored_layer(const ImageStore& store, const Descriptor& layer, const 
     check_diff_id(layer.digest, diff_id, *known);
 }
 
+/// Runs task(0) ... task(count - 1) on at most `limit` threads. The first task that
+/// throws sets `cancelled` (the others check it and stop) and its exception is rethrown.
+void run_limited(size_t count, int limit, std::atomic<bool>& cancelled, const std::function<void(size_t)>& task)
+{
+    std::atomic<size_t> next{0};
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto worker = [&] {
+        for (size_t k; !cancelled && (k = next++) < count;) {
+            try {
+                task(k);
+            } catch (...) {
+                std::lock_guard lock(failure_mutex);
+                if (!failure) {
+                    failure = std::current_exception();
+                }
+                cancelled = true;
+            }
+        }
+    };
+    {
+        std::vector<std::jthread> workers;
+        for (size_t n = 0; n < std::min(count, static_cast<size_t>(limit)); ++n) {
+            workers.emplace_back(worker);
+        }
+    }  // the jthreads join here
+    if (failure) {
+        std::rethrow_exception(failure);
+    }
+}
+
 //! [download-layers]
-/// Downloads the layers the store lacks, at most `limit` at once. The first failure
-/// cancels the other downloads and is rethrown.
+/// Downloads the layers the store lacks, at most `limit` at once.
 void download_layers(const LayerJob& job, const std::vector<Descriptor>& layers, const std::vector<std::string>& diff_ids,
                      int limit)
 {
@@ -100,31 +132,8 @@ void download_layers(const LayerJob& job, const std::vector<Descriptor>& layers,
     for (size_t k = static_cast<size_t>(limit); k < missing.size(); ++k) {
         job.display.status(short_digest(layers[missing[k]].digest), "Waiting");
     }
-    std::atomic<size_t> next{0};
-    std::exception_ptr failure;
-    std::mutex failure_mutex;
-    auto worker = [&] {
-        for (size_t k; !job.cancelled && (k = next++) < missing.size();) {
-            try {
-                download_layer(job, layers[missing[k]], diff_ids[missing[k]]);
-            } catch (...) {
-                std::lock_guard lock(failure_mutex);
-                if (!failure) {
-                    failure = std::current_exception();
-                }
-                job.cancelled = true;
-            }
-        }
-    };
-    {
-        std::vector<std::jthread> workers;
-        for (size_t n = 0; n < std::min(missing.size(), static_cast<size_t>(limit)); ++n) {
-            workers.emplace_back(worker);
-        }
-    }  // the jthreads join here
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
+    run_limited(missing.size(), limit, job.cancelled,
+                [&](size_t k) { download_layer(job, layers[missing[k]], diff_ids[missing[k]]); });
 }
 //! [download-layers]
 

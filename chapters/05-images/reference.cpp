@@ -130,6 +130,46 @@ std::pair<std::string_view, std::optional<std::string_view>> split_tag(std::stri
     return {text.substr(0, colon), text.substr(colon + 1)};
 }
 
+/// The tag, if it is a valid one.
+std::string checked_tag(std::string_view text, std::string_view tag)
+{
+    if (tag.empty()) {
+        invalid(text, "the tag after ':' is empty");
+    }
+    if (!valid_tag(tag)) {
+        invalid(text, "a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+    }
+    return std::string(tag);
+}
+
+/// {registry, repository path} of a name; the registry is "" when the name has none.
+std::pair<std::string, std::string> split_registry(std::string_view text, std::string_view name)
+{
+    size_t slash = name.find('/');
+    if (slash == std::string_view::npos || !names_a_registry(name.substr(0, slash))) {
+        return {"", std::string(name)};
+    }
+    std::string_view domain = name.substr(0, slash);
+    if (!valid_domain(domain)) {
+        invalid(text, "the registry must be a host name or address, with an optional :port");
+    }
+    return {std::string(domain), std::string(name.substr(slash + 1))};
+}
+
+/// Throws unless every '/'-separated part of `path` is a valid path component.
+void check_path(std::string_view text, std::string_view path)
+{
+    if (std::any_of(path.begin(), path.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+        invalid(text, "repository name must be lowercase");
+    }
+    for (auto component : split(path, '/')) {
+        if (!valid_path_component(component)) {
+            invalid(text, "each part of the repository name is lowercase letters and digits, "
+                          "joined by '.', '_', '__' or dashes");
+        }
+    }
+}
+
 }  // namespace
 
 std::pair<std::string, std::string> docker_hub_name(std::string_view domain, std::string_view path)
@@ -155,52 +195,32 @@ ImageReference parse_reference(std::string_view text)
     if (text.empty()) {
         invalid(text, "the reference is empty");
     }
+    if (text.size() == 64 && looks_like_image_id(text)) {
+        invalid(text, "64 hexadecimal digits are an image ID, not a repository name");
+    }
     ImageReference ref;
-    std::string_view rest = text;
-    if (size_t at = rest.find('@'); at != std::string_view::npos) {  // name@sha256:...
-        ref.digest = rest.substr(at + 1);
-        rest = rest.substr(0, at);
+    std::string_view name = text;
+    if (size_t at = name.find('@'); at != std::string_view::npos) {  // name@sha256:...
+        ref.digest = name.substr(at + 1);
+        name = name.substr(0, at);
         if (!is_valid_digest(ref.digest)) {
             invalid(text, "the digest must be sha256: and 64 lowercase hex digits");
         }
     }
-    if (looks_like_image_id(rest) && rest.size() == 64) {
-        invalid(text, "64 hexadecimal digits are an image ID, not a repository name");
+    if (auto [without_tag, tag] = split_tag(name); tag) {  // name:tag
+        ref.tag = checked_tag(text, *tag);
+        name = without_tag;
     }
-    auto [name, tag] = split_tag(rest);
-    if (tag) {
-        if (!valid_tag(*tag)) {
-            invalid(text, tag->empty() ? "the tag after ':' is empty"
-                                       : "a tag is up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'");
-        }
-        ref.tag = *tag;
-    }
-    std::string_view path = name;
-    if (size_t slash = name.find('/'); slash != std::string_view::npos && names_a_registry(name.substr(0, slash))) {
-        ref.domain = name.substr(0, slash);
-        path = name.substr(slash + 1);
-        if (!valid_domain(ref.domain)) {
-            invalid(text, "the registry must be a host name or address, with an optional :port");
-        }
-    }
-    if (std::any_of(path.begin(), path.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-        invalid(text, "repository name must be lowercase");
-    }
-    for (auto component : split(path, '/')) {
-        if (!valid_path_component(component)) {
-            invalid(text, "each part of the repository name is lowercase letters and digits, "
-                          "joined by '.', '_', '__' or dashes");
-        }
-    }
-    ref.path = path;
+    std::tie(ref.domain, ref.path) = split_registry(text, name);
+    check_path(text, ref.path);
     if (ref.domain.empty() || ref.domain == "docker.io" || ref.domain == "index.docker.io") {
-        std::tie(ref.domain, ref.path) = docker_hub_name(ref.domain, path);
+        std::tie(ref.domain, ref.path) = docker_hub_name(ref.domain, ref.path);
     }
     if (ref.name().size() > max_name_length) {
         invalid(text, "repository name must not be more than 255 characters");
     }
     if (ref.tag.empty() && ref.digest.empty()) {
-        ref.tag = "latest";
+        ref.tag = "latest";  // "latest" is not "newest": it is only what an absent tag means
         ref.default_tag = true;
     }
     return ref;
