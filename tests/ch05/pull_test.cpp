@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <sstream>
 
 using namespace dockling::test;
@@ -292,4 +294,24 @@ TEST_CASE("max-concurrent-downloads limits the downloads in flight", "[ch05][pul
             CHECK(waiting == 1);
         }
     }
+}
+
+TEST_CASE("on a terminal, pull redraws each layer's line with a progress bar", "[ch05][pull]")
+{
+    DOCKLING_REQUIRE_REGISTRY();
+    if (::access("/usr/bin/script", X_OK) != 0) {
+        DOCKLING_SKIP("script(1) from util-linux is needed to give dockling a terminal");
+    }
+    TempDir root;
+    std::string command = "env DOCKLING_CONFIG=" + (root.path() / "credentials").string() + " " +
+                          dockling_binary().string() + " --data-root " + (root.path() / "data").string() +
+                          " --config " + (root.path() / "config.json").string() + " pull " +
+                          fixture_registry().address() + "/busybox";
+    Outcome pulled = run_program({"script", "-qefc", command, "/dev/null"});
+    INFO(pulled.out << pulled.err);
+    REQUIRE(pulled.exit_code == 0);
+    CHECK(contains(pulled.out, "\x1b[1A\r\x1b[2K"));       // up one line, clear it, redraw
+    CHECK(contains(pulled.out, "Downloading ["));           // with a bar
+    CHECK(contains(pulled.out, "==================================================>]"));
+    CHECK(contains(pulled.out, ": Download complete\x1b[1B"));
 }

@@ -7,9 +7,11 @@
 #include "format.hpp"
 #include "layers.hpp"
 #include "manifest.hpp"
+#include "progress.hpp"
 #include "reference.hpp"
 #include "registry.hpp"
 
+#include <sstream>
 #include <string>
 
 using namespace dockling;
@@ -544,4 +546,33 @@ TEST_CASE("sizes, ages and tables look like Docker's", "[ch05][unit][format]")
     CHECK(format_table({{"REPOSITORY", "TAG", "SIZE"}, {"busybox", "latest", "1MB"}}) ==
           "REPOSITORY   TAG       SIZE\n"
           "busybox      latest    1MB\n");
+}
+
+TEST_CASE("progress: plain lines on a pipe, lines redrawn in place on a terminal", "[ch05][unit][format]")
+{
+    std::ostringstream plain;
+    ProgressDisplay lines(plain, false);
+    lines.message("latest: Pulling from busybox");
+    lines.status("aaaa", "Pulling fs layer");
+    lines.status("bbbb", "Pulling fs layer");
+    lines.progress("aaaa", "Downloading", 10, 100);
+    lines.progress("aaaa", "Downloading", 50, 100);  // bytes alone make no new line
+    lines.status("aaaa", "Download complete");
+    CHECK(plain.str() ==
+          "latest: Pulling from busybox\n"
+          "aaaa: Pulling fs layer\n"
+          "bbbb: Pulling fs layer\n"
+          "aaaa: Downloading\n"
+          "aaaa: Download complete\n");
+
+    std::ostringstream screen;
+    ProgressDisplay terminal(screen, true);
+    terminal.status("aaaa", "Waiting");
+    terminal.status("bbbb", "Waiting");
+    terminal.progress("aaaa", "Downloading", 50, 100);
+    std::string bar = "[" + std::string(25, '=') + ">" + std::string(25, ' ') + "] " + "     50B/100B";
+    CHECK(screen.str() == "aaaa: Waiting\nbbbb: Waiting\n"
+                          "\x1b[2A\r\x1b[2Kaaaa: Downloading " + bar + "\x1b[2B\r");
+    terminal.status("bbbb", "Download complete");
+    CHECK(screen.str().ends_with("\x1b[1A\r\x1b[2Kbbbb: Download complete\x1b[1B\r"));
 }
