@@ -408,42 +408,37 @@ int ImageCommands::images()
     if (!filter_.empty()) {
         wanted = parse_reference(filter_);
     }
-    std::vector<std::pair<Summary, std::string>> listed;
+    std::vector<std::pair<Summary, std::string>> listed;  // newest first, as Docker lists them
     for (const auto& [id, image] : index.images) {
         listed.emplace_back(summarize(images_store, image), id);
     }
     std::sort(listed.begin(), listed.end(), [](const auto& a, const auto& b) {
         return a.first.created != b.first.created ? a.first.created > b.first.created : a.second < b.second;
     });
-    std::vector<std::vector<std::string>> rows;
+    std::vector<std::vector<std::string>> rows{{"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"}};
     std::time_t now = std::time(nullptr);
     for (const auto& [summary, id] : listed) {
         for (const auto& [repository, tag_cell, digest] : name_cells(index, id)) {
             if (wanted && (repository != wanted->name() || (!wanted->default_tag && tag_cell != wanted->tag))) {
                 continue;
             }
-            std::vector<std::string> row{repository == "<none>" ? repository : familiar_name(repository), tag_cell};
-            if (digests_) {
-                row.push_back(digest);
-            }
-            row.push_back(no_trunc_ ? id : short_digest(id));
-            row.push_back(summary.created == 0 ? "N/A" : human_duration(now - summary.created) + " ago");
-            row.push_back(human_size(static_cast<double>(summary.size)));
-            rows.push_back(std::move(row));
+            rows.push_back({repository == "<none>" ? repository : familiar_name(repository), tag_cell, digest,
+                            no_trunc_ ? id : short_digest(id),
+                            summary.created == 0 ? "N/A" : human_duration(now - summary.created) + " ago",
+                            human_size(static_cast<double>(summary.size))});
         }
     }
     if (quiet_) {
-        for (const auto& row : rows) {
-            std::cout << row[digests_ ? 3 : 2] << '\n';
+        for (size_t i = 1; i < rows.size(); ++i) {
+            std::cout << rows[i][3] << '\n';
         }
         return 0;
     }
-    std::vector<std::string> header{"REPOSITORY", "TAG"};
-    if (digests_) {
-        header.push_back("DIGEST");
+    if (!digests_) {
+        for (auto& row : rows) {
+            row.erase(row.begin() + 2);  // the DIGEST column is shown only when asked for
+        }
     }
-    header.insert(header.end(), {"IMAGE ID", "CREATED", "SIZE"});
-    rows.insert(rows.begin(), header);
     std::cout << format_table(rows);
     return 0;
 }
