@@ -9,7 +9,7 @@ packages="
   libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libcap-dev
   doxygen graphviz
   busybox-static iproute2 iptables nftables procps
-  docker-registry skopeo curl
+  docker-registry skopeo curl zstd
   $*
 "
 missing=""
