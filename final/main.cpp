@@ -29,7 +29,6 @@ int main(int argc, char** argv)
     dockling::CommandLine cli({"dockling", "Dockling: a container runtime you build to learn how Docker works", 0},
                               runtime, settings);
     dockling::add_storage_commands(cli, settings);
-    dockling::ImageCommands images(cli, settings);
-    images.set_layer_applier(dockling::chapter04_layer_applier());
+    dockling::ImageCommands images(cli, settings);  // pull stores and verifies; run unpacks
     return cli.main(argc, argv);
 }

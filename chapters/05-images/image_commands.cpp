@@ -390,7 +390,6 @@ int ImageCommands::pull()
         options.platform = parse_platform(platform_);
         options.platform_given = true;
     }
-    options.unpack = unpack_;
     options.terminal = !quiet_ && stdout_is_terminal();
     std::ostringstream unseen;
     pull_image(store(), reference, options, quiet_ ? unseen : std::cout);

@@ -36,10 +36,6 @@ public:
     /// Registers the commands on `cli`; they read `settings` when they run.
     ImageCommands(CommandLine& cli, Settings& settings);
 
-    /// INTEGRATION SEAM (chapter 04): how pull unpacks layers (apply_layer_tar with its
-    /// limits). Until it is set, pull stores verified blobs and names but unpacks nothing.
-    void set_layer_applier(LayerApplier apply) { unpack_ = std::move(apply); }
-
 private:
     void add_pull(CLI::App& command);
     void add_images(CLI::App& command);
@@ -63,7 +59,6 @@ private:
     [[nodiscard]] ImageStore store() const { return ImageStore(settings_.data_root); }
 
     Settings& settings_;
-    LayerApplier unpack_;
     std::function<int()> image_action_;  // the chosen `image ...` subcommand
 
     // The commands' flags and arguments (only one command runs per process).

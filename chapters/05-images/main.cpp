@@ -30,8 +30,7 @@ int main(int argc, char** argv)
 
     dockling::CommandLine cli({"dockling-ch5", "Dockling, chapter 05: images from a registry", 5}, runtime, settings);
     dockling::add_storage_commands(cli, settings);
-    dockling::ImageCommands images(cli, settings);
-    images.set_layer_applier(dockling::chapter04_layer_applier());
+    dockling::ImageCommands images(cli, settings);  // pull stores and verifies; run unpacks
     return cli.main(argc, argv);
 }
 //! [main]

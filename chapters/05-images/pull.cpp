@@ -205,7 +205,7 @@ PullResult pull_from(const ImageStore& store, const ImageReference& reference, c
     download_layers(job, manifest.layers, config.diff_ids, options.registry.max_concurrent_downloads);
     store.put_blob(config_bytes, manifest.config.digest);
     store.put_blob(chosen.bytes, chosen.digest);
-    if (options.unpack) {  // INTEGRATION SEAM (chapter 04): unpack the layers by chain id
+    if (options.unpack) {  // unpack the layers by chain id, with chapter 04's extraction
         unpack_layers(store, manifest.layers, config.diff_ids, options.unpack);
     }
     bool updated = record_image(store, reference, manifest.config.digest, chosen.digest, top.digest);

@@ -21,9 +21,10 @@ struct PullOptions {
     bool platform_given = false;
     /// Registries, mirrors, concurrency, retries.
     RegistryOptions registry;
-    /// INTEGRATION SEAM (chapter 04): how a layer blob is unpacked into a directory. Empty
-    /// until chapter 04's `apply_layer_tar` is plugged in; when set, pull_image() unpacks
-    /// every layer by chain id (unpack_layers) before the image gets its name.
+    /// How a layer blob is unpacked into a directory (chapter 04's `apply_layer_tar`, see
+    /// chapter04_layer_applier()). When set, pull_image() unpacks every layer by chain id
+    /// (unpack_layers) before the image gets its name, as `run` does for a missing image;
+    /// `dockling pull` leaves it empty and the layers are unpacked at the first `run`.
     LayerApplier unpack;
     /// Redraw progress in place (a terminal) instead of printing plain lines.
     bool terminal = false;
