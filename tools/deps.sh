@@ -4,7 +4,7 @@
 # (`make bench` asks for the runtimes it compares against).
 set -eu
 packages="
-  g++ cmake make python3 file
+  g++ cmake make python3 file ccache
   catch2 libfmt-dev nlohmann-json3-dev libarchive-dev libcli11-dev zstd
   libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libcap-dev
   doxygen graphviz
