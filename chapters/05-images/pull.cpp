@@ -183,6 +183,18 @@ ManifestDocument resolve_manifest(RegistryClient& client, const ImageReference& 
     return manifest;
 }
 
+/// `apply`, with each layer's "Extracting" and "Pull complete" shown as docker pull does.
+LayerApplier extracting_shown(const LayerApplier& apply, ProgressDisplay& display)
+{
+    return [&apply, &display](const std::filesystem::path& blob, const std::filesystem::path& dir,
+                              const std::function<void(const char*, size_t)>& on_uncompressed_bytes) {
+        std::string id = blob.filename().string().substr(0, 12);  // the blob's file name is its digest's hex
+        display.status(id, "Extracting");
+        apply(blob, dir, on_uncompressed_bytes);
+        display.status(id, "Pull complete");
+    };
+}
+
 //! [pull-from]
 PullResult pull_from(const ImageStore& store, const ImageReference& reference, const Endpoint& endpoint,
                      const PullOptions& options, ProgressDisplay& display)
@@ -206,7 +218,7 @@ PullResult pull_from(const ImageStore& store, const ImageReference& reference, c
     store.put_blob(config_bytes, manifest.config.digest);
     store.put_blob(chosen.bytes, chosen.digest);
     if (options.unpack) {  // unpack the layers by chain id, with chapter 04's extraction
-        unpack_layers(store, manifest.layers, config.diff_ids, options.unpack);
+        unpack_layers(store, manifest.layers, config.diff_ids, extracting_shown(options.unpack, display));
     }
     bool updated = record_image(store, reference, manifest.config.digest, chosen.digest, top.digest);
     return {manifest.config.digest, top.digest, updated};

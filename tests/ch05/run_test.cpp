@@ -35,6 +35,8 @@ TEST_CASE("run IMAGE pulls a missing image first, then runs it", "[ch05][run][ex
     CHECK(first.exit_code == 3);
     CHECK(contains(first.out, "ran in "));
     CHECK(contains(first.err, "Unable to find image '" + image + ":latest' locally"));
+    CHECK(contains(first.err, ": Extracting\n"));  // run unpacks what it pulls, as docker pull shows
+    CHECK(contains(first.err, ": Pull complete\n"));
     CHECK(contains(first.err, "Status: Downloaded newer image for " + image + ":latest"));
     CHECK(unpacked_layers(root) == 1);
 
