@@ -37,6 +37,7 @@ class TestResult:
     suite: str
     outcome: str  # passed | failed | skipped
     detail: str = ""
+    notes: list = field(default_factory=list)  # the test's WARN lines (e.g. "ran against a fake")
 
 
 @dataclass
@@ -59,7 +60,8 @@ def parse_catch_xml(text, suite):
             outcome, detail = ("skipped", skips[0]) if skips else ("passed", "")
         else:
             outcome, detail = "failed", failure_detail(case)
-        results.append(TestResult(case.get("name"), tags, suite, outcome, detail))
+        notes = [w for w in warnings if not w.startswith(SKIP_MARK)]
+        results.append(TestResult(case.get("name"), tags, suite, outcome, detail, notes))
     return results
 
 
@@ -135,6 +137,8 @@ def print_run(run, verbose):
             print(f"   FAILED  {r.name}\n           {r.detail}")
         elif r.outcome == "skipped" and verbose:
             print(f"   skipped {r.name}: {r.detail}")
+    for note in sorted({n for r in run.results for n in r.notes}):
+        print(f"   note: {note}")
 
 
 def grade_exercises(chapter, results):
