@@ -8,6 +8,7 @@
 #include <filesystem>
 
 using dockling::test::run_dockling;
+using dockling::test::one_line;
 using dockling::test::Outcome;
 namespace fs = std::filesystem;
 
@@ -19,12 +20,6 @@ Outcome run_in_busybox(const std::vector<std::string>& args, const std::string& 
     std::vector<std::string> full{"run", "--rootfs", dockling::test::busybox_rootfs().string()};
     full.insert(full.end(), args.begin(), args.end());
     return run_dockling(full, input);
-}
-
-/// True when `text` is exactly one line (ends in its only newline).
-bool one_line(const std::string& text)
-{
-    return !text.empty() && text.find('\n') == text.size() - 1;
 }
 
 }  // namespace

@@ -175,6 +175,4 @@ std::vector<std::string> names_in(const fs::path& dir)
     return names;
 }
 
-bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
-
 }  // namespace dockling::test::ch02

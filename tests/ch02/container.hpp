@@ -75,7 +75,4 @@ std::vector<std::string> names_in(const std::filesystem::path& dir);
 /// One line of /proc/PID/status ("CapEff", "NoNewPrivs"...), without the name.
 std::string status_field(pid_t pid, const std::string& field);
 
-/// True when `text` is exactly one line.
-bool one_line(const std::string& text);
-
 }  // namespace dockling::test::ch02

@@ -33,10 +33,6 @@ namespace {
         }                                                                      \
     } while (false)
 
-bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// v1 shows "no limit" as the largest page-aligned 63-bit number, v2 as "max".
 const std::string unlimited_v1 = "9223372036854771712";
 

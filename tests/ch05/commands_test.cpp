@@ -12,18 +12,6 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path blobs_of(const TempDir& root) { return root.path() / "data" / "images" / "blobs" / "sha256"; }
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-    }
-    return lines;
-}
-
 std::string image_id(const TempDir& root, const std::string& image)
 {
     Outcome shown = dockling_in(root, {"image", "inspect", "--format", "{{.Id}}", image});

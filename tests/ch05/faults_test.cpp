@@ -16,9 +16,6 @@ namespace {
 
 fs::path blobs_of(const TempDir& root) { return root.path() / "data" / "images" / "blobs" / "sha256"; }
 fs::path tmp_of(const TempDir& root) { return root.path() / "data" / "images" / "tmp"; }
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
-
 /// How many requests in the proxy's log match `pattern` ("GET /v2/busybox/manifests/latest 500").
 size_t requests(const FaultProxy& proxy, const std::string& pattern)
 {

@@ -19,21 +19,6 @@ namespace {
 fs::path blobs_of(const TempDir& root) { return root.path() / "data" / "images" / "blobs" / "sha256"; }
 fs::path tmp_of(const TempDir& root) { return root.path() / "data" / "images" / "tmp"; }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-/// True when `text` is exactly one line.
-bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
-
-std::vector<std::string> lines_of(const std::string& text)
-{
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) {
-        lines.push_back(line);
-    }
-    return lines;
-}
-
 /// `image inspect` of one image, parsed.
 nlohmann::json inspect(const TempDir& root, const std::string& image)
 {

@@ -12,8 +12,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// A repository name no other test (or earlier run of this one) pushed to.
 std::string fresh_repository(const std::string& what)
 {

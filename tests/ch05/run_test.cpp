@@ -10,8 +10,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// How many layers are unpacked in the store (by chain id).
 size_t unpacked_layers(const TempDir& root)
 {

@@ -269,6 +269,20 @@ pid_t first_child_pid(pid_t parent, std::chrono::seconds timeout)
     return -1;
 }
 
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+bool one_line(const std::string& text) { return !text.empty() && text.find('\n') == text.size() - 1; }
+
+std::vector<std::string> lines_of(const std::string& text)
+{
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
+}
+
 bool running_as_root() { return ::geteuid() == 0; }
 
 }  // namespace dockling::test

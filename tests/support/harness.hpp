@@ -93,6 +93,13 @@ void write_file(const std::filesystem::path& path, const std::string& text);
 /// The contents of `path` ("" when it cannot be read).
 std::string read_file(const std::filesystem::path& path);
 
+/// True when `text` contains `part`.
+bool contains(const std::string& text, const std::string& part);
+/// True when `text` is exactly one line (ends in its only newline), as an error message must be.
+bool one_line(const std::string& text);
+/// `text` split into its lines, without the newlines.
+std::vector<std::string> lines_of(const std::string& text);
+
 /// True when the tests run as root.
 bool running_as_root();
 
